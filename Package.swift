@@ -1,0 +1,91 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let package = Package(
+    name: "Larder",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "larder", targets: ["larder"])
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.3"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+    ],
+    targets: [
+        // C libraries from the system (installed by `make deps`).
+        .systemLibrary(
+            name: "CLMDB",
+            pkgConfig: "lmdb",
+            providers: [.apt(["liblmdb-dev"])]
+        ),
+        .target(
+            name: "CSHA256",
+            linkerSettings: [.linkedLibrary("crypto")]
+        ),
+
+        // Pure RFC 9110/9112 message rules: no sockets, no disk.
+        .target(
+            name: "HTTPRules",
+            dependencies: [.product(name: "NIOHTTP1", package: "swift-nio")]
+        ),
+        // Connections to origins.
+        .target(
+            name: "Upstream",
+            dependencies: [
+                "HTTPRules",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // The request pipeline: server, routing, forwarding.
+        .target(
+            name: "Proxy",
+            dependencies: [
+                "HTTPRules",
+                "Upstream",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Yams", package: "Yams"),
+            ]
+        ),
+        .executableTarget(
+            name: "larder",
+            dependencies: [
+                "Proxy",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+
+        // Shared test helpers: a scriptable origin, an HTTP test client, temporary directories.
+        .target(
+            name: "TestSupport",
+            dependencies: [
+                "CSHA256",
+                "Proxy",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            path: "Tests/TestSupport"
+        ),
+        .testTarget(name: "HTTPRulesTests", dependencies: ["HTTPRules"]),
+        .testTarget(name: "ProxyTests", dependencies: ["Proxy", "TestSupport", "larder"]),
+    ]
+)
+
+let sharedSwiftSettings: [SwiftSetting] = [
+    .swiftLanguageMode(.v6),
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+]
+
+for target in package.targets where target.type != .system {
+    target.swiftSettings = (target.swiftSettings ?? []) + sharedSwiftSettings
+}

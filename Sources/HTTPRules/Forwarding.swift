@@ -1,0 +1,43 @@
+import NIOHTTP1
+
+/// What a proxy adds to the messages it forwards (RFC 9110 §7.6.3, RFC 7239, and the X-Forwarded-* conventions).
+public enum Forwarding {
+    /// Appends this hop to Via: `1.1 name` for an HTTP/1.1 message received by `name`.
+    public static func appendVia(to headers: inout HTTPHeaders, receivedVersion: HTTPVersion, pseudonym: String) {
+        headers.add(name: "via", value: "\(receivedVersion.major).\(receivedVersion.minor) \(pseudonym)")
+    }
+
+    /// Adds the client to X-Forwarded-For, X-Forwarded-Proto and Forwarded, as reverse proxies do.
+    ///
+    /// An incoming X-Forwarded-For or Forwarded is extended, not replaced, so a chain of proxies stays visible;
+    /// X-Forwarded-Proto describes only the hop Larder received, so it is replaced.
+    public static func addClientFields(
+        to headers: inout HTTPHeaders,
+        clientIP: String?,
+        proto: String,
+        host: String?
+    ) {
+        let client = clientIP ?? "unknown"
+        if let existing = headers.first(name: "x-forwarded-for") {
+            headers.replaceOrAdd(name: "x-forwarded-for", value: "\(existing), \(client)")
+        } else {
+            headers.add(name: "x-forwarded-for", value: client)
+        }
+        headers.replaceOrAdd(name: "x-forwarded-proto", value: proto)
+
+        var element = "for=\(Self.forwardedNode(client));proto=\(proto)"
+        if let host {
+            element += ";host=\"\(host)\""
+        }
+        if let existing = headers.first(name: "forwarded") {
+            headers.replaceOrAdd(name: "forwarded", value: "\(existing), \(element)")
+        } else {
+            headers.add(name: "forwarded", value: element)
+        }
+    }
+
+    /// A node for Forwarded's `for=`: IPv6 addresses are quoted and bracketed (RFC 7239 §6).
+    static func forwardedNode(_ ip: String) -> String {
+        ip.contains(":") ? "\"[\(ip)]\"" : ip
+    }
+}

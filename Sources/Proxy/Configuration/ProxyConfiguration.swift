@@ -1,0 +1,104 @@
+import NIOCore
+import Upstream
+
+/// Everything a running Larder needs, as data. Built in one place (the `larder` executable) from the
+/// built-in defaults, then the config file, then command-line flags.
+public struct ProxyConfiguration: Sendable, Hashable {
+    /// Forward: clients' HTTP proxy. Reverse: in front of the configured upstreams.
+    public enum Mode: String, Sendable, Hashable, CaseIterable {
+        case forward
+        case reverse
+    }
+
+    /// Access log line format.
+    public enum LogFormat: String, Sendable, Hashable, CaseIterable {
+        case text
+        case json
+    }
+
+    public var mode: Mode = .forward
+    /// The proxy listener.
+    public var listen = ListenAddress(host: "127.0.0.1", port: 3128)
+    /// The admin listener (health checks); nil turns it off.
+    public var admin: ListenAddress? = ListenAddress(host: "127.0.0.1", port: 9090)
+    /// Origins for reverse mode, used in turn.
+    public var upstreams: [Origin] = []
+    /// Directory of the cache store.
+    public var cacheDirectory = "./larder-cache"
+    /// Byte budget of the cache store.
+    public var cacheSize: Int64 = 1 << 30
+    /// The pseudonym this proxy writes into Via.
+    public var viaName = "larder"
+
+    public var limits = RequestLimits()
+    /// How long a client may take to send a request head once it started one (→ 408).
+    public var headerReadTimeout: TimeAmount = .seconds(10)
+    /// How long an idle client keep-alive connection is kept open.
+    public var keepAliveTimeout: TimeAmount = .seconds(60)
+    /// How long SIGTERM waits for in-flight requests before closing them.
+    public var shutdownTimeout: TimeAmount = .seconds(30)
+    public var upstream = UpstreamConfiguration()
+
+    /// Forward mode: whether targets on loopback, private, link-local or multicast addresses may be reached.
+    public var allowPrivateTargets = false
+    /// Forward mode: ports CONNECT may tunnel to.
+    public var connectPorts: Set<Int> = [443]
+    /// Reverse mode: keep the client's Host (true) or send the upstream's authority (false).
+    public var preserveHost = true
+
+    public var accessLog = true
+    public var logFormat: LogFormat = .text
+    public var logLevel = "info"
+
+    public init() {}
+
+    /// Problems that make the configuration unusable as a whole (a single bad value is caught while reading it).
+    public func validate() throws(ConfigurationError) {
+        if self.mode == .reverse && self.upstreams.isEmpty {
+            throw ConfigurationError("reverse mode needs at least one upstream (upstreams: or --upstream)")
+        }
+        if let admin = self.admin, admin == self.listen, admin.port != 0 {
+            throw ConfigurationError("admin listener and proxy listener are both \(admin)")
+        }
+    }
+}
+
+/// A host and port to listen on; port 0 picks a free one.
+public struct ListenAddress: Sendable, Hashable, CustomStringConvertible {
+    public var host: String
+    public var port: Int
+
+    public init(host: String, port: Int) {
+        self.host = host
+        self.port = port
+    }
+
+    /// Parses `HOST:PORT` or `[V6]:PORT`.
+    public init?(parsing text: String) {
+        guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]),
+            (0...65535).contains(port)
+        else { return nil }
+        var host = String(text[..<colon])
+        if host.hasPrefix("["), host.hasSuffix("]") {
+            host = String(host.dropFirst().dropLast())
+        }
+        guard !host.isEmpty else { return nil }
+        self.init(host: host, port: port)
+    }
+
+    public var description: String { self.host.contains(":") ? "[\(self.host)]:\(self.port)" : "\(self.host):\(self.port)" }
+}
+
+/// A configuration problem, phrased for the operator: what is wrong, and where.
+public struct ConfigurationError: Error, Hashable, Sendable, CustomStringConvertible {
+    public var message: String
+    /// 1-based line in the config file, when the problem comes from one.
+    public var line: Int?
+
+    public init(_ message: String, line: Int? = nil) {
+        self.message = message
+        self.line = line
+    }
+
+    public var description: String { self.line.map { "line \($0): \(self.message)" } ?? self.message }
+}

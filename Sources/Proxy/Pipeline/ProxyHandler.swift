@@ -1,0 +1,532 @@
+import HTTPRules
+import Logging
+import NIOCore
+import NIOHTTP1
+import Upstream
+
+/// What every connection's handler shares: the routing decision, the upstream pools, the log.
+struct ProxyContext: Sendable {
+    let configuration: ProxyConfiguration
+    let router: any Router
+    let upstreams: Upstreams
+    let accessLog: AccessLog
+    let logger: Logger
+}
+
+/// Drives one client connection: one ``Exchange`` at a time, streamed between the client and an origin.
+///
+/// Bodies stream in both directions with backpressure: when the channel a part is written to stops
+/// being writable, reading from the channel it came from stops until it drains. Pipelined requests
+/// are held (and the socket not read) until the response before them is complete, so responses
+/// leave in request order. A response that fails after its head was sent ends with the connection
+/// closing, never with a framing that would present a short body as complete.
+final class ProxyHandler: ChannelDuplexHandler {
+    typealias InboundIn = HTTPServerRequestPart
+    typealias OutboundIn = HTTPServerResponsePart
+    typealias OutboundOut = HTTPServerResponsePart
+
+    private enum Queued {
+        case part(HTTPServerRequestPart)
+        case rejection(RequestRejection)
+    }
+
+    private let shared: ProxyContext
+    private var context: ChannelHandlerContext?
+    private var gate = ReadGate()
+    private var exchange: Exchange?
+    /// Parts of pipelined requests that arrived while an earlier response was still being sent.
+    private var queued: [Queued] = []
+    private var timer: Scheduled<Void>?
+    /// A request head started arriving while an exchange was in progress (pipelining).
+    private var headStarted = false
+    private var quiescing = false
+    private var clientAddress = "-"
+
+    init(shared: ProxyContext) {
+        self.shared = shared
+    }
+
+    // MARK: Channel events
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+        self.clientAddress = context.channel.remoteAddress?.ipAddress ?? "-"
+        if context.channel.isActive {
+            self.startIdleTimer()
+        }
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        self.startIdleTimer()
+        context.fireChannelActive()
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        self.context = nil
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        self.handle(.part(self.unwrapInboundIn(data)))
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        if let rejection = error as? RequestRejection {
+            self.handle(.rejection(rejection))
+        } else if error is ByteToMessageDecoderError {
+            return  // data after a rejected request: the connection is already closing
+        } else {
+            self.abortConnection(reason: "client connection failed: \(error)")
+        }
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        switch event {
+        case is RequestHeadStarted:
+            if self.exchange == nil {
+                self.startHeaderTimer()
+            } else {
+                self.headStarted = true
+            }
+        case is ChannelShouldQuiesceEvent:
+            self.quiescing = true
+            if self.exchange == nil && self.queued.isEmpty {
+                context.close(promise: nil)
+            } else {
+                self.exchange?.keepAlive = false
+            }
+        default:
+            context.fireUserInboundEventTriggered(event)
+        }
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        self.timer?.cancel()
+        if let exchange = self.exchange {
+            exchange.httpConnection?.abort()
+            exchange.tunnelConnection?.close()
+            exchange.upstream = .none
+            if !exchange.responseEnded && exchange.request.method != .CONNECT {
+                exchange.log.error = exchange.log.error ?? "client closed the connection"
+            }
+            self.shared.accessLog.record(exchange.log)
+            self.exchange = nil
+        }
+        context.fireChannelInactive()
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if context.channel.isWritable {
+            self.exchange?.httpConnection?.resumeReading()
+            self.exchange?.tunnelConnection?.resumeReading()
+        }
+        context.fireChannelWritabilityChanged()
+    }
+
+    func read(context: ChannelHandlerContext) {
+        self.gate.read(context: context)
+    }
+
+    // MARK: Requests
+
+    private func handle(_ event: Queued) {
+        // A part that belongs to the next pipelined request waits until the current exchange is done.
+        if let exchange = self.exchange, exchange.requestEnded || !self.queued.isEmpty {
+            self.queued.append(event)
+            return
+        }
+        switch event {
+        case .rejection(let rejection):
+            self.reject(rejection)
+        case .part(.head(let head)):
+            self.begin(head)
+        case .part(.body(let part)):
+            self.forwardBody(part)
+        case .part(.end):
+            self.endRequest()
+        }
+    }
+
+    private func begin(_ head: HTTPRequestHead) {
+        self.timer?.cancel()
+        self.headStarted = false
+        let exchange = Exchange(request: head, client: self.clientAddress)
+        self.exchange = exchange
+        if self.quiescing { exchange.keepAlive = false }
+
+        let expectations = head.headers[canonicalForm: "expect"]
+        if !expectations.isEmpty {
+            guard expectations.count == 1, expectations[0].lowercased() == "100-continue" else {
+                return self.respondLocally(RequestRejection(.expectationFailed, "unsupported expectation"))
+            }
+            exchange.expectsContinue = head.version.major == 1 && head.version.minor >= 1
+        }
+
+        let route: Route
+        do {
+            let framing = try BodyFraming.ofRequest(head)
+            route = try self.shared.router.route(head, framing: framing, client: self.context?.channel.remoteAddress)
+        } catch {
+            return self.respondLocally(error)
+        }
+        exchange.route = route
+        exchange.upstream = .connecting(pendingBody: [])
+        self.gate.pause()
+        // Connect on the next tick: a malformed body decoded in the same read aborts the request
+        // before a single byte goes upstream.
+        self.context?.eventLoop.assumeIsolated().execute { [self] in
+            guard self.exchange === exchange, case .connecting = exchange.upstream else { return }
+            self.connect(exchange, fresh: false)
+        }
+    }
+
+    private func connect(_ exchange: Exchange, fresh: Bool) {
+        guard let context, let route = exchange.route else { return }
+        switch route {
+        case .exchange(let origin, _, let allowInternal):
+            exchange.log.upstream = origin.description
+            let pool = self.shared.upstreams.pool(for: context.eventLoop)
+            let future =
+                fresh
+                ? pool.newConnection(to: origin, allowInternal: allowInternal)
+                : pool.connection(to: origin, allowInternal: allowInternal)
+            future.assumeIsolated().whenComplete { [self] result in
+                guard self.exchange === exchange, case .connecting(let pending) = exchange.upstream else {
+                    if case .success(let connection) = result { connection.abort() }
+                    return
+                }
+                switch result {
+                case .success(let connection):
+                    self.startForwarding(exchange, over: connection, pendingBody: pending)
+                case .failure(let error):
+                    self.upstreamFailed(exchange, error: Self.upstreamError(error))
+                }
+            }
+        case .tunnel(let origin, let allowInternal):
+            exchange.log.upstream = origin.description
+            self.shared.upstreams.openTunnel(to: origin, allowInternal: allowInternal, on: context.eventLoop)
+                .assumeIsolated().whenComplete { [self] result in
+                    guard self.exchange === exchange, case .connecting(let pending) = exchange.upstream else {
+                        if case .success(let tunnel) = result { tunnel.close() }
+                        return
+                    }
+                    switch result {
+                    case .success(let tunnel):
+                        self.startTunnel(exchange, over: tunnel, pendingBytes: pending)
+                    case .failure(let error):
+                        self.upstreamFailed(exchange, error: Self.upstreamError(error))
+                    }
+                }
+        }
+    }
+
+    private func startForwarding(_ exchange: Exchange, over connection: UpstreamConnection, pendingBody: [ByteBuffer]) {
+        guard case .exchange(_, let head, _)? = exchange.route else { return }
+        exchange.upstream = .http(connection)
+        connection.send(head: head, delegate: self)
+        if exchange.expectsContinue && !exchange.requestEnded {
+            exchange.expectsContinue = false
+            self.context?.writeAndFlush(self.wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .continue))),
+                                        promise: nil)
+        }
+        for part in pendingBody {
+            connection.sendBodyPart(part)
+            exchange.bodyPartsSent += 1
+        }
+        if exchange.requestEnded {
+            connection.sendEnd()
+        } else {
+            connection.flush()
+            self.updateClientReading()
+        }
+    }
+
+    private func startTunnel(_ exchange: Exchange, over tunnel: TunnelConnection, pendingBytes: [ByteBuffer]) {
+        exchange.upstream = .tunnel(tunnel)
+        tunnel.delegate = self
+        exchange.log.status = 200
+        exchange.responseStarted = true
+        exchange.keepAlive = false
+        let head = HTTPResponseHead(
+            version: .http1_1, status: .custom(code: 200, reasonPhrase: "Connection Established"))
+        self.context?.writeAndFlush(self.wrapOutboundOut(.head(head)), promise: nil)
+        for bytes in pendingBytes {
+            tunnel.write(bytes)
+        }
+        self.updateClientReading()
+    }
+
+    private func forwardBody(_ part: ByteBuffer) {
+        guard let exchange = self.exchange else { return }
+        switch exchange.upstream {
+        case .connecting(var pending):
+            pending.append(part)
+            exchange.upstream = .connecting(pendingBody: pending)
+        case .http(let connection):
+            connection.sendBodyPart(part)
+            exchange.bodyPartsSent += 1
+            if !connection.isWritable { self.gate.pause() }
+        case .tunnel(let tunnel):
+            tunnel.write(part)
+            if !tunnel.isWritable { self.gate.pause() }
+        case .none:
+            break  // the response was already decided (an error); the rest of the body is dropped
+        }
+    }
+
+    private func endRequest() {
+        guard let exchange = self.exchange else { return }
+        exchange.requestEnded = true
+        if case .http(let connection) = exchange.upstream {
+            connection.sendEnd()
+        }
+        if exchange.responseEnded {
+            self.finish(exchange)
+        } else {
+            self.gate.pause()  // hold further pipelined requests until this response is out
+        }
+    }
+
+    private func reject(_ rejection: RequestRejection) {
+        if let exchange = self.exchange, exchange.responseStarted {
+            // The body of a request whose response is already streaming turned out malformed.
+            exchange.log.error = rejection.reason
+            return self.abortConnection(reason: rejection.reason)
+        }
+        self.exchange?.httpConnection?.abort()
+        self.respondLocally(rejection)
+    }
+
+    // MARK: Responses
+
+    /// Answers the current request (or a request that never got a head) with an error generated here.
+    private func respondLocally(_ rejection: RequestRejection) {
+        guard let context else { return }
+        let exchange =
+            self.exchange
+            ?? Exchange(request: HTTPRequestHead(version: .http1_1, method: .GET, uri: "-"), client: self.clientAddress)
+        self.exchange = exchange
+        if !rejection.keepsConnection || !exchange.requestEnded {
+            exchange.keepAlive = false
+        }
+        exchange.upstream = .none
+        exchange.log.status = rejection.status.code
+        exchange.log.error = rejection.reason
+
+        var body = context.channel.allocator.buffer(capacity: rejection.reason.utf8.count + 1)
+        body.writeString(rejection.reason)
+        body.writeString("\n")
+        var headers = HTTPHeaders()
+        headers.add(name: "content-type", value: "text/plain; charset=utf-8")
+        headers.add(name: "content-length", value: String(body.readableBytes))
+        headers.add(name: "cache-control", value: "no-store")
+        if !exchange.keepAlive { headers.add(name: "connection", value: "close") }
+        exchange.responseStarted = true
+        context.write(self.wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: rejection.status,
+                                                                  headers: headers))), promise: nil)
+        if exchange.request.method != .HEAD {
+            exchange.log.bytes = body.readableBytes
+            context.write(self.wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
+        }
+        self.endResponse(exchange)
+    }
+
+    private func upstreamFailed(_ exchange: Exchange, error: UpstreamError) {
+        exchange.upstream = .none
+        if exchange.responseStarted {
+            exchange.log.error = error.detail
+            return self.abortConnection(reason: error.detail)
+        }
+        self.respondLocally(RequestRejection(error.status, error.detail, keepsConnection: true))
+    }
+
+    private func endResponse(_ exchange: Exchange) {
+        guard let context else { return }
+        exchange.responseEnded = true
+        let written = context.writeAndFlush(self.wrapOutboundOut(.end(nil)))
+        if !exchange.requestEnded || !exchange.keepAlive {
+            exchange.keepAlive = false
+            written.assumeIsolated().whenComplete { _ in context.close(promise: nil) }
+            self.finish(exchange, closing: true)
+        } else {
+            self.finish(exchange)
+        }
+    }
+
+    /// Ends the exchange once both the request and the response are complete (or the connection is closing).
+    private func finish(_ exchange: Exchange, closing: Bool = false) {
+        guard self.exchange === exchange, exchange.isComplete || closing else { return }
+        self.shared.accessLog.record(exchange.log)
+        self.exchange = nil
+        guard exchange.keepAlive, !closing else {
+            self.queued.removeAll()
+            return
+        }
+        if self.headStarted {
+            self.startHeaderTimer()
+        } else {
+            self.startIdleTimer()
+        }
+        if let context = self.context {
+            self.gate.resume(context: context)
+        }
+        let events = self.queued
+        self.queued.removeAll()
+        for event in events {
+            self.handle(event)
+        }
+    }
+
+    private func abortConnection(reason: String) {
+        if let exchange = self.exchange {
+            exchange.log.error = exchange.log.error ?? reason
+            exchange.httpConnection?.abort()
+            exchange.tunnelConnection?.close()
+            exchange.upstream = .none
+        }
+        self.context?.close(promise: nil)
+    }
+
+    private func updateClientReading() {
+        guard let context, let exchange = self.exchange else { return }
+        let upstreamWritable: Bool
+        switch exchange.upstream {
+        case .http(let connection): upstreamWritable = connection.isWritable
+        case .tunnel(let tunnel): upstreamWritable = tunnel.isWritable
+        case .connecting, .none: upstreamWritable = false
+        }
+        if upstreamWritable && !exchange.requestEnded {
+            self.gate.resume(context: context)
+        } else {
+            self.gate.pause()
+        }
+    }
+
+    // MARK: Timers
+
+    private func startIdleTimer() {
+        guard let context else { return }
+        self.timer?.cancel()
+        self.timer = context.eventLoop.assumeIsolated().scheduleTask(in: self.shared.configuration.keepAliveTimeout) {
+            [self] in
+            if self.exchange == nil { self.context?.close(promise: nil) }
+        }
+    }
+
+    private func startHeaderTimer() {
+        guard let context else { return }
+        self.timer?.cancel()
+        let timeout = self.shared.configuration.headerReadTimeout
+        self.timer = context.eventLoop.assumeIsolated().scheduleTask(in: timeout) { [self] in
+            guard self.exchange == nil else { return }
+            self.respondLocally(
+                RequestRejection(.requestTimeout, "request head not received within \(timeout.seconds)s"))
+        }
+    }
+
+    private static func upstreamError(_ error: any Error) -> UpstreamError {
+        (error as? UpstreamError) ?? UpstreamError(.connect, "upstream connection failed: \(error)")
+    }
+}
+
+// MARK: - Upstream responses
+
+extension ProxyHandler: UpstreamResponseDelegate {
+    func upstream(_ connection: UpstreamConnection, didReceiveHead head: HTTPResponseHead) {
+        guard let context, let exchange = self.exchange, exchange.httpConnection === connection else { return }
+        guard let framing = BodyFraming.ofResponse(head, requestMethod: exchange.request.method) else {
+            connection.abort()
+            return self.upstreamFailed(
+                exchange, error: UpstreamError(.invalidResponse, "\(connection.origin) sent conflicting Content-Length"))
+        }
+        var headers = head.headers
+        headers.removeHopByHop()
+        Forwarding.appendVia(to: &headers, receivedVersion: head.version, pseudonym: self.shared.configuration.viaName)
+        let clientSpeaks11 = exchange.request.version.minor >= 1
+        switch framing {
+        case .length(let length):
+            headers.replaceOrAdd(name: "content-length", value: String(length))
+        case .chunked where clientSpeaks11:
+            headers.add(name: "transfer-encoding", value: "chunked")
+        case .chunked, .untilClose:
+            // The end is marked by closing the connection, as the origin did: no framing is invented
+            // that would present a body cut short as complete.
+            headers.remove(name: "content-length")
+            exchange.keepAlive = false
+        case .none:
+            break
+        }
+        if !exchange.keepAlive {
+            headers.replaceOrAdd(name: "connection", value: "close")
+        } else if !clientSpeaks11 {
+            headers.replaceOrAdd(name: "connection", value: "keep-alive")
+        }
+        exchange.responseStarted = true
+        exchange.log.status = head.status.code
+        let response = HTTPResponseHead(version: .http1_1, status: head.status, headers: headers)
+        context.writeAndFlush(self.wrapOutboundOut(.head(response)), promise: nil)
+    }
+
+    func upstream(_ connection: UpstreamConnection, didReceiveBodyPart part: ByteBuffer) {
+        guard let context, let exchange = self.exchange, exchange.httpConnection === connection else { return }
+        exchange.log.bytes += part.readableBytes
+        context.writeAndFlush(self.wrapOutboundOut(.body(.byteBuffer(part))), promise: nil)
+        if !context.channel.isWritable {
+            connection.pauseReading()
+        }
+    }
+
+    func upstreamDidFinish(_ connection: UpstreamConnection) {
+        guard let exchange = self.exchange, exchange.httpConnection === connection else { return }
+        exchange.upstream = .none
+        if exchange.requestEnded, let context = self.context {
+            self.shared.upstreams.pool(for: context.eventLoop).release(connection)
+        } else {
+            connection.abort()  // the request body never finished: the connection's state is unknown
+        }
+        self.endResponse(exchange)
+    }
+
+    func upstream(_ connection: UpstreamConnection, didFail error: UpstreamError) {
+        guard let exchange = self.exchange, exchange.httpConnection === connection else { return }
+        let retryable =
+            connection.completedExchanges > 0 && error.kind == .closedEarly && !exchange.responseStarted
+            && exchange.bodyPartsSent == 0 && !exchange.retried
+        if retryable {
+            // A pooled connection the origin had already closed: try once more on a new one.
+            exchange.retried = true
+            exchange.upstream = .connecting(pendingBody: [])
+            return self.connect(exchange, fresh: true)
+        }
+        self.upstreamFailed(exchange, error: error)
+    }
+
+    func upstreamWritabilityDidChange(_ connection: UpstreamConnection) {
+        guard self.exchange?.httpConnection === connection else { return }
+        self.updateClientReading()
+    }
+}
+
+// MARK: - Tunnels
+
+extension ProxyHandler: TunnelDelegate {
+    func tunnel(_ tunnel: TunnelConnection, didReceive bytes: ByteBuffer) {
+        guard let context, let exchange = self.exchange, exchange.tunnelConnection === tunnel else { return }
+        exchange.log.bytes += bytes.readableBytes
+        context.writeAndFlush(self.wrapOutboundOut(.body(.byteBuffer(bytes))), promise: nil)
+        if !context.channel.isWritable {
+            tunnel.pauseReading()
+        }
+    }
+
+    func tunnelDidClose(_ tunnel: TunnelConnection) {
+        guard let context, let exchange = self.exchange, exchange.tunnelConnection === tunnel else { return }
+        exchange.upstream = .none
+        context.flush()
+        context.close(promise: nil)
+    }
+
+    func tunnelWritabilityDidChange(_ tunnel: TunnelConnection) {
+        guard self.exchange?.tunnelConnection === tunnel else { return }
+        self.updateClientReading()
+    }
+}

@@ -1,0 +1,103 @@
+import HTTPRules
+import NIOCore
+import NIOHTTP1
+import Upstream
+
+/// Where a request goes, decided by the mode's router.
+enum Route {
+    /// An HTTP exchange with `origin`, sending `head` (already rewritten for the upstream hop).
+    case exchange(origin: Origin, head: HTTPRequestHead, allowInternal: Bool)
+    /// A CONNECT tunnel to `origin`.
+    case tunnel(origin: Origin, allowInternal: Bool)
+}
+
+/// Decides where a request goes and rewrites it for the upstream hop.
+///
+/// Forward and reverse mode differ only here; everything after routing (upstream pool, streaming,
+/// later caching and coalescing) is shared.
+protocol Router: Sendable {
+    func route(_ head: HTTPRequestHead, framing: BodyFraming, client: SocketAddress?) throws(RequestRejection) -> Route
+}
+
+extension Router {
+    /// The parts of the upstream request head every mode writes the same way: origin-form target,
+    /// hop-by-hop fields removed (RFC 9110 §7.6.1), Expect answered here and not forwarded,
+    /// Via added (§7.6.3), and framing written by Larder.
+    func upstreamHead(
+        from head: HTTPRequestHead,
+        target: RequestTarget,
+        host: String,
+        framing: BodyFraming,
+        via: String
+    ) -> HTTPRequestHead {
+        var headers = head.headers
+        headers.removeHopByHop()
+        headers.remove(name: "expect")
+        headers.remove(name: "content-length")
+        headers.replaceOrAdd(name: "host", value: host)
+        Forwarding.appendVia(to: &headers, receivedVersion: head.version, pseudonym: via)
+        switch framing {
+        case .length(let length): headers.add(name: "content-length", value: String(length))
+        case .chunked: headers.add(name: "transfer-encoding", value: "chunked")
+        case .none, .untilClose:
+            if head.method == .POST || head.method == .PUT || head.method == .PATCH {
+                headers.add(name: "content-length", value: "0")
+            }
+        }
+        return HTTPRequestHead(version: .http1_1, method: head.method, uri: target.pathAndQuery, headers: headers)
+    }
+}
+
+/// Forward mode: clients name the origin in an absolute-form target, or CONNECT to tunnel.
+struct ForwardRouter: Router {
+    var via: String
+    var allowPrivateTargets: Bool
+    var connectPorts: Set<Int>
+
+    func route(_ head: HTTPRequestHead, framing: BodyFraming, client: SocketAddress?) throws(RequestRejection) -> Route {
+        let target = try RequestTarget(parsing: head.uri, method: head.method)
+        _ = try target.validatedAuthority(headers: head.headers, version: head.version)
+        switch target {
+        case .authority(let authority):
+            let port = authority.port(default: 443)
+            guard self.connectPorts.contains(port) else {
+                throw RequestRejection(.forbidden, "CONNECT to port \(port) is not allowed")
+            }
+            return .tunnel(origin: Origin(scheme: "tcp", host: authority.host, port: port),
+                           allowInternal: self.allowPrivateTargets)
+        case .absolute(let scheme, let authority, _):
+            guard scheme == "http" else {
+                throw RequestRejection(.notImplemented, "https targets need CONNECT")
+            }
+            let origin = Origin(scheme: scheme, authority: authority)
+            let upstreamHead = self.upstreamHead(
+                from: head, target: target, host: origin.hostField, framing: framing, via: self.via)
+            return .exchange(origin: origin, head: upstreamHead, allowInternal: self.allowPrivateTargets)
+        case .origin, .asterisk:
+            throw RequestRejection.badRequest("a forward proxy needs an absolute-form target (http://host/path)")
+        }
+    }
+}
+
+/// Reverse mode: every request goes to the configured upstream group, with the client recorded in
+/// X-Forwarded-For, X-Forwarded-Proto and Forwarded.
+struct ReverseRouter: Router {
+    var via: String
+    var upstreams: UpstreamGroup
+    var preserveHost: Bool
+
+    func route(_ head: HTTPRequestHead, framing: BodyFraming, client: SocketAddress?) throws(RequestRejection) -> Route {
+        let target = try RequestTarget(parsing: head.uri, method: head.method)
+        let authority = try target.validatedAuthority(headers: head.headers, version: head.version)
+        if case .authority = target {
+            throw RequestRejection(.methodNotAllowed, "CONNECT is not available in reverse mode")
+        }
+        let origin = self.upstreams.next()
+        let clientHost = authority?.description
+        let host = self.preserveHost ? (clientHost ?? origin.hostField) : origin.hostField
+        var upstreamHead = self.upstreamHead(from: head, target: target, host: host, framing: framing, via: self.via)
+        Forwarding.addClientFields(
+            to: &upstreamHead.headers, clientIP: client?.ipAddress, proto: "http", host: clientHost)
+        return .exchange(origin: origin, head: upstreamHead, allowInternal: true)
+    }
+}

@@ -1,0 +1,136 @@
+import HTTPRules
+import Logging
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import Synchronization
+import Upstream
+
+/// A running Larder: the proxy listener, the admin listener, and the upstream pools they share.
+///
+/// `start()` binds and returns; `shutdown()` stops accepting, lets in-flight exchanges finish up to
+/// ``ProxyConfiguration/shutdownTimeout``, then closes what is left.
+public final class ProxyServer: Sendable {
+    public let configuration: ProxyConfiguration
+    private let group: any EventLoopGroup
+    private let threadPool: NIOThreadPool
+    private let logger: Logger
+    private let accessLogger: Logger?
+    private let state = Mutex<Running?>(nil)
+
+    private struct Running: Sendable {
+        var proxyChannel: any Channel
+        var adminChannel: (any Channel)?
+        var connections: ConnectionTracker
+    }
+
+    /// - Parameters:
+    ///   - logger: for operational messages.
+    ///   - accessLogger: for one line per request; nil turns the access log off.
+    public init(
+        configuration: ProxyConfiguration,
+        group: any EventLoopGroup,
+        threadPool: NIOThreadPool,
+        logger: Logger,
+        accessLogger: Logger?
+    ) {
+        self.configuration = configuration
+        self.group = group
+        self.threadPool = threadPool
+        self.logger = logger
+        self.accessLogger = accessLogger
+    }
+
+    /// The proxy listener's bound address (useful with port 0).
+    public var localAddress: SocketAddress? { self.state.withLock { $0?.proxyChannel.localAddress } }
+    /// The admin listener's bound address, if it runs.
+    public var adminAddress: SocketAddress? { self.state.withLock { $0?.adminChannel?.localAddress } }
+
+    /// Binds the listeners. Throws ``ConfigurationError`` for an unusable configuration and the bind error otherwise.
+    public func start() async throws {
+        try self.configuration.validate()
+        let context = ProxyContext(
+            configuration: self.configuration,
+            router: Self.makeRouter(self.configuration),
+            upstreams: Upstreams(configuration: self.configuration.upstream, group: self.group,
+                                 threadPool: self.threadPool),
+            accessLog: AccessLog(logger: self.accessLogger),
+            logger: self.logger
+        )
+        let connections = ConnectionTracker()
+        let limits = self.configuration.limits
+        let proxyChannel = try await ServerBootstrap(group: self.group)
+            .serverChannelOption(.backlog, value: 1024)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .childChannelOption(.maxMessagesPerRead, value: 4)
+            .childChannelInitializer { channel in
+                connections.track(channel)
+                return channel.eventLoop.makeCompletedFuture {
+                    var encoderConfiguration = HTTPResponseEncoder.Configuration()
+                    encoderConfiguration.automaticallySetFramingHeaders = false
+                    let sync = channel.pipeline.syncOperations
+                    try sync.addHandler(ByteToMessageHandler(RequestDecoder(limits: limits)))
+                    try sync.addHandler(HTTPResponseEncoder(configuration: encoderConfiguration))
+                    try sync.addHandler(ProxyHandler(shared: context))
+                }
+            }
+            .bind(host: self.configuration.listen.host, port: self.configuration.listen.port)
+            .get()
+
+        var adminChannel: (any Channel)?
+        if let admin = self.configuration.admin {
+            do {
+                adminChannel = try await AdminServer.bind(admin, group: self.group)
+            } catch {
+                try? await proxyChannel.close()
+                throw error
+            }
+        }
+        self.state.withLock {
+            $0 = Running(proxyChannel: proxyChannel, adminChannel: adminChannel, connections: connections)
+        }
+        self.logger.info(
+            "larder listening",
+            metadata: [
+                "listen.address": "\(proxyChannel.localAddress.map { "\($0)" } ?? "?")",
+                "proxy.mode": "\(self.configuration.mode.rawValue)",
+                "admin.address": "\(adminChannel?.localAddress.map { "\($0)" } ?? "off")",
+            ])
+    }
+
+    /// Stops accepting, waits for in-flight exchanges up to the shutdown timeout, then closes everything.
+    public func shutdown() async {
+        guard let running = self.state.withLock({ current -> Running? in
+            defer { current = nil }
+            return current
+        }) else { return }
+        try? await running.proxyChannel.close()
+        let timeout = self.configuration.shutdownTimeout
+        // In-flight exchanges get until the timeout; then whatever is left is closed, which also ends the wait.
+        let deadline = Task {
+            try await Task.sleep(nanoseconds: UInt64(max(0, timeout.nanoseconds)))
+            running.connections.closeAll()
+        }
+        await running.connections.quiesce()
+        deadline.cancel()
+        try? await running.adminChannel?.close()
+    }
+
+    private static func makeRouter(_ configuration: ProxyConfiguration) -> any Router {
+        switch configuration.mode {
+        case .forward:
+            return ForwardRouter(
+                via: configuration.viaName,
+                allowPrivateTargets: configuration.allowPrivateTargets,
+                connectPorts: configuration.connectPorts
+            )
+        case .reverse:
+            return ReverseRouter(
+                via: configuration.viaName,
+                upstreams: UpstreamGroup(origins: configuration.upstreams),
+                preserveHost: configuration.preserveHost
+            )
+        }
+    }
+}

@@ -1,0 +1,95 @@
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+
+/// Keep-alive connections to origins for the channels of one event loop.
+///
+/// Each event loop has its own pool so a client connection and its upstream connection share a
+/// thread and never hop. Idle connections are bounded per origin (``UpstreamConfiguration/maxIdlePerOrigin``)
+/// and closed after ``UpstreamConfiguration/idleTimeout``; the most recently used is handed out first.
+/// Not thread-safe: use it only on its event loop.
+public final class ConnectionPool {
+    private let eventLoop: any EventLoop
+    private let connector: Connector
+    private let configuration: UpstreamConfiguration
+    private var idle: [Origin: [IdleEntry]] = [:]
+
+    private struct IdleEntry {
+        var connection: UpstreamConnection
+        var expiry: Scheduled<Void>
+    }
+
+    init(eventLoop: any EventLoop, connector: Connector) {
+        self.eventLoop = eventLoop
+        self.connector = connector
+        self.configuration = connector.configuration
+    }
+
+    /// An idle connection to `origin`, or a new one.
+    ///
+    /// `allowInternal` is consulted only for new connections: pooled ones were checked when made.
+    public func connection(to origin: Origin, allowInternal: Bool) -> EventLoopFuture<UpstreamConnection> {
+        while var entries = self.idle[origin], let entry = entries.popLast() {
+            self.idle[origin] = entries.isEmpty ? nil : entries
+            entry.expiry.cancel()
+            if entry.connection.isIdleAndOpen {
+                return self.eventLoop.makeSucceededFuture(entry.connection)
+            }
+        }
+        return self.newConnection(to: origin, allowInternal: allowInternal)
+    }
+
+    /// A connection made for this exchange alone, never taken from the pool (used to retry after a
+    /// pooled connection turned out to be closed by the origin).
+    public func newConnection(to origin: Origin, allowInternal: Bool) -> EventLoopFuture<UpstreamConnection> {
+        let readTimeout = self.configuration.readTimeout
+        let loop = self.eventLoop
+        return self.connector.connect(to: origin, on: loop, allowInternal: allowInternal) { channel in
+            channel.eventLoop.makeCompletedFuture {
+                var encoderConfiguration = HTTPRequestEncoder.Configuration()
+                encoderConfiguration.automaticallySetFramingHeaders = false
+                let sync = channel.pipeline.syncOperations
+                try sync.addHandler(HTTPRequestEncoder(configuration: encoderConfiguration))
+                try sync.addHandler(
+                    ByteToMessageHandler(
+                        HTTPResponseDecoder(leftOverBytesStrategy: .dropBytes, informationalResponseStrategy: .drop)
+                    )
+                )
+                try sync.addHandler(UpstreamConnection(origin: origin, readTimeout: readTimeout))
+            }
+        }.flatMapThrowing { channel in
+            try channel.pipeline.syncOperations.handler(type: UpstreamConnection.self)
+        }
+    }
+
+    /// Returns a connection after an exchange. It is kept only if it is open, idle, and the pool has room.
+    public func release(_ connection: UpstreamConnection) {
+        let origin = connection.origin
+        var entries = self.idle[origin] ?? []
+        guard connection.isIdleAndOpen, connection.originKeepsAlive,
+            entries.count < self.configuration.maxIdlePerOrigin
+        else {
+            connection.close()
+            return
+        }
+        let expiry = self.eventLoop.assumeIsolated().scheduleTask(in: self.configuration.idleTimeout) { [self] in
+            self.remove(connection)
+            connection.close()
+        }
+        connection.onClose = { [weak self] closed in self?.remove(closed) }
+        entries.append(IdleEntry(connection: connection, expiry: expiry))
+        self.idle[origin] = entries
+    }
+
+    /// How many idle connections the pool holds for `origin`.
+    public func idleCount(for origin: Origin) -> Int { self.idle[origin]?.count ?? 0 }
+
+    private func remove(_ connection: UpstreamConnection) {
+        guard var entries = self.idle[connection.origin],
+            let index = entries.firstIndex(where: { $0.connection === connection })
+        else { return }
+        entries[index].expiry.cancel()
+        entries.remove(at: index)
+        self.idle[connection.origin] = entries.isEmpty ? nil : entries
+    }
+}

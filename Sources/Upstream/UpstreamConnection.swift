@@ -1,0 +1,225 @@
+import HTTPRules
+import NIOCore
+import NIOHTTP1
+
+/// Receives one response from an ``UpstreamConnection``, on the connection's event loop.
+public protocol UpstreamResponseDelegate: AnyObject {
+    func upstream(_ connection: UpstreamConnection, didReceiveHead head: HTTPResponseHead)
+    func upstream(_ connection: UpstreamConnection, didReceiveBodyPart part: ByteBuffer)
+    /// The response is complete. The connection may now be released to the pool.
+    func upstreamDidFinish(_ connection: UpstreamConnection)
+    /// The exchange failed; the connection is already closing.
+    func upstream(_ connection: UpstreamConnection, didFail error: UpstreamError)
+    /// The connection became writable or stopped being writable (request body backpressure).
+    func upstreamWritabilityDidChange(_ connection: UpstreamConnection)
+}
+
+/// One keep-alive HTTP/1.1 connection to an origin, carrying one exchange at a time.
+///
+/// It sits at the tail of the connection's pipeline (request encoder, response decoder, this) and
+/// hands response parts to its delegate. It enforces the read timeout (no response head, or a
+/// stalled body) and turns a connection that closes mid-response into ``UpstreamError/Kind/closedEarly``
+/// so a cut-short body is never passed on as complete. All methods must be called on its event loop.
+public final class UpstreamConnection: ChannelDuplexHandler, RemovableChannelHandler {
+    public typealias InboundIn = HTTPClientResponsePart
+    public typealias OutboundIn = Never
+    public typealias OutboundOut = HTTPClientRequestPart
+
+    private enum State {
+        case idle
+        case awaitingHead
+        case receivingBody
+        case closed
+    }
+
+    public let origin: Origin
+    private let readTimeout: TimeAmount
+    private var context: ChannelHandlerContext?
+    private var state = State.idle
+    private var delegate: (any UpstreamResponseDelegate)?
+    private var gate = ReadGate()
+    private var lastActivity = NIODeadline.now()
+    private var timeoutTask: Scheduled<Void>?
+    /// Called when the connection closes while idle, so the pool can forget it.
+    var onClose: ((UpstreamConnection) -> Void)?
+
+    /// How many exchanges this connection has carried before the current one.
+    public private(set) var completedExchanges = 0
+    /// Whether the origin allows the connection to be reused after the current response.
+    public private(set) var originKeepsAlive = true
+
+    init(origin: Origin, readTimeout: TimeAmount) {
+        self.origin = origin
+        self.readTimeout = readTimeout
+    }
+
+    /// Whether the connection is open and carries no exchange.
+    public var isIdleAndOpen: Bool { self.state == .idle && (self.context?.channel.isActive ?? false) }
+
+    /// Whether the request body may be written without queueing.
+    public var isWritable: Bool { self.context?.channel.isWritable ?? false }
+
+    /// The remote address, for logs.
+    public var remoteAddress: SocketAddress? { self.context?.channel.remoteAddress }
+
+    // MARK: Sending a request
+
+    /// Starts an exchange: writes the request head (flushed with the first body part or the end).
+    public func send(head: HTTPRequestHead, delegate: any UpstreamResponseDelegate) {
+        guard let context, self.state == .idle else {
+            delegate.upstream(self, didFail: UpstreamError(.closedEarly, "connection to \(self.origin) is not usable"))
+            return
+        }
+        self.delegate = delegate
+        self.state = .awaitingHead
+        self.originKeepsAlive = true
+        self.touch()
+        self.scheduleTimeout(context: context)
+        context.write(self.wrapOutboundOut(.head(head)), promise: nil)
+    }
+
+    public func sendBodyPart(_ part: ByteBuffer) {
+        self.touch()
+        self.context?.writeAndFlush(self.wrapOutboundOut(.body(.byteBuffer(part))), promise: nil)
+    }
+
+    public func sendEnd() {
+        self.touch()
+        self.context?.writeAndFlush(self.wrapOutboundOut(.end(nil)), promise: nil)
+    }
+
+    /// Sends what was written so far (the head of a request whose body has not arrived yet).
+    public func flush() {
+        self.context?.flush()
+    }
+
+    public func pauseReading() {
+        self.gate.pause()
+    }
+
+    public func resumeReading() {
+        guard let context else { return }
+        self.gate.resume(context: context)
+    }
+
+    /// Ends the exchange early and closes the connection without telling the delegate.
+    public func abort() {
+        self.delegate = nil
+        self.close()
+    }
+
+    func close() {
+        self.state = .closed
+        self.timeoutTask?.cancel()
+        self.context?.close(promise: nil)
+    }
+
+    // MARK: Channel events
+
+    public func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+    }
+
+    public func handlerRemoved(context: ChannelHandlerContext) {
+        self.context = nil
+    }
+
+    public func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        self.touch()
+        switch self.unwrapInboundIn(data) {
+        case .head(let head):
+            guard self.state == .awaitingHead else { return self.unexpectedData() }
+            self.state = .receivingBody
+            self.originKeepsAlive = head.version.keepsAlive(head.headers)
+            self.delegate?.upstream(self, didReceiveHead: head)
+        case .body(let part):
+            guard self.state == .receivingBody else { return self.unexpectedData() }
+            self.delegate?.upstream(self, didReceiveBodyPart: part)
+        case .end:
+            guard self.state == .receivingBody else { return self.unexpectedData() }
+            self.state = .idle
+            self.completedExchanges += 1
+            self.timeoutTask?.cancel()
+            self.timeoutTask = nil
+            let delegate = self.delegate
+            self.delegate = nil
+            delegate?.upstreamDidFinish(self)
+        }
+    }
+
+    public func channelInactive(context: ChannelHandlerContext) {
+        let wasInExchange = self.state == .awaitingHead || self.state == .receivingBody
+        let sawHead = self.state == .receivingBody
+        self.state = .closed
+        self.timeoutTask?.cancel()
+        if wasInExchange {
+            let detail =
+                sawHead
+                ? "\(self.origin) closed the connection before the response was complete"
+                : "\(self.origin) closed the connection without a response"
+            self.fail(UpstreamError(.closedEarly, detail))
+        }
+        self.onClose?(self)
+        context.fireChannelInactive()
+    }
+
+    public func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        if error is HTTPParserError {
+            self.fail(UpstreamError(.invalidResponse, "\(self.origin) sent an invalid response (\(error))"))
+        } else {
+            self.fail(UpstreamError(.closedEarly, "connection to \(self.origin) failed: \(error)"))
+        }
+        self.close()
+    }
+
+    public func channelWritabilityChanged(context: ChannelHandlerContext) {
+        self.delegate?.upstreamWritabilityDidChange(self)
+        context.fireChannelWritabilityChanged()
+    }
+
+    public func read(context: ChannelHandlerContext) {
+        self.gate.read(context: context)
+    }
+
+    // MARK: Internals
+
+    private func unexpectedData() {
+        self.fail(UpstreamError(.invalidResponse, "\(self.origin) sent data outside a response"))
+        self.close()
+    }
+
+    private func fail(_ error: UpstreamError) {
+        let delegate = self.delegate
+        self.delegate = nil
+        delegate?.upstream(self, didFail: error)
+    }
+
+    private func touch() {
+        self.lastActivity = .now()
+    }
+
+    /// One timer per exchange: when it fires it checks the last activity and re-arms for the remainder,
+    /// so a busy connection pays a clock read per event rather than a timer per read.
+    private func scheduleTimeout(context: ChannelHandlerContext) {
+        self.timeoutTask?.cancel()
+        let deadline = self.lastActivity + self.readTimeout
+        self.timeoutTask = context.eventLoop.assumeIsolated().scheduleTask(deadline: deadline) { [self] in
+            guard self.state == .awaitingHead || self.state == .receivingBody, let context = self.context else {
+                return
+            }
+            if self.lastActivity + self.readTimeout > .now() {
+                self.scheduleTimeout(context: context)
+                return
+            }
+            let kind: UpstreamError.Kind = self.state == .awaitingHead ? .firstByteTimeout : .readTimeout
+            let what = self.state == .awaitingHead ? "no response" : "the response stalled"
+            self.fail(UpstreamError(kind, "\(what) from \(self.origin) within \(self.readTimeout.seconds)s"))
+            self.close()
+        }
+    }
+}
+
+extension TimeAmount {
+    /// Whole seconds, for messages.
+    public var seconds: Int64 { self.nanoseconds / 1_000_000_000 }
+}

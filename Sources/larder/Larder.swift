@@ -1,0 +1,11 @@
+import ArgumentParser
+
+@main
+struct Larder: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "larder",
+        abstract: "A disk-backed HTTP caching proxy: forward or reverse, one pipeline.",
+        subcommands: [Serve.self, CheckConfig.self],
+        defaultSubcommand: Serve.self
+    )
+}

@@ -1,0 +1,87 @@
+import Logging
+import Proxy
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Bootstraps swift-log once for the process: text lines or JSON lines on standard output.
+enum LogSetup {
+    static func bootstrap(format: ProxyConfiguration.LogFormat, level: String) {
+        let logLevel = Logger.Level(rawValue: level) ?? .info
+        LoggingSystem.bootstrap { label in
+            var handler: any LogHandler
+            switch format {
+            case .text: handler = StreamLogHandler.standardOutput(label: label)
+            case .json: handler = JSONLinesLogHandler(label: label)
+            }
+            handler.logLevel = logLevel
+            return handler
+        }
+    }
+}
+
+/// One JSON object per line: time, level, label, message and the metadata as fields.
+struct JSONLinesLogHandler: LogHandler {
+    let label: String
+    var logLevel: Logger.Level = .info
+    var metadata: Logger.Metadata = [:]
+
+    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { self.metadata[key] }
+        set { self.metadata[key] = newValue }
+    }
+
+    func log(event: LogEvent) {
+        var fields = self.metadata
+        if let extra = event.metadata { fields.merge(extra) { _, new in new } }
+        var line = "{\"time\":\(Self.quote(Self.timestamp())),\"level\":\(Self.quote(event.level.rawValue))"
+        line += ",\"label\":\(Self.quote(self.label)),\"message\":\(Self.quote("\(event.message)"))"
+        for key in fields.keys.sorted() {
+            line += ",\(Self.quote(key)):\(Self.quote("\(fields[key]!)"))"
+        }
+        line += "}\n"
+        writeOut(line, to: STDOUT_FILENO)
+    }
+
+    static func quote(_ text: String) -> String {
+        var result = "\""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": result += "\\\""
+            case "\\": result += "\\\\"
+            case "\n": result += "\\n"
+            case "\r": result += "\\r"
+            case "\t": result += "\\t"
+            case let control where control.value < 0x20:
+                let hex = String(control.value, radix: 16)
+                result += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+            default: result.unicodeScalars.append(scalar)
+            }
+        }
+        return result + "\""
+    }
+
+    private static func timestamp() -> String {
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        var parts = tm()
+        var seconds = now.tv_sec
+        gmtime_r(&seconds, &parts)
+        var buffer = [Int8](repeating: 0, count: 32)
+        let written = strftime(&buffer, buffer.count, "%Y-%m-%dT%H:%M:%S", &parts)
+        let millis = Int(now.tv_nsec / 1_000_000)
+        let base = String(decoding: buffer[0..<written].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        return base + "." + String(millis + 1000).dropFirst() + "Z"
+    }
+}
+
+/// Writes all of `text` to a file descriptor (standard output or error), retrying short writes.
+func writeOut(_ text: String, to descriptor: Int32) {
+    var bytes = Array(text.utf8)[...]
+    while !bytes.isEmpty {
+        let written = bytes.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
+        if written <= 0 { return }
+        bytes = bytes.dropFirst(written)
+    }
+}
