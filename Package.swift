@@ -69,6 +69,8 @@ let package = Package(
             dependencies: [
                 "CSHA256",
                 "Proxy",
+                "Upstream",
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -76,7 +78,18 @@ let package = Package(
             path: "Tests/TestSupport"
         ),
         .testTarget(name: "HTTPRulesTests", dependencies: ["HTTPRules"]),
-        .testTarget(name: "ProxyTests", dependencies: ["Proxy", "TestSupport", "larder"]),
+        .testTarget(
+            name: "ProxyTests",
+            dependencies: [
+                "Proxy",
+                "Upstream",
+                "TestSupport",
+                "larder",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
+        ),
     ]
 )
 

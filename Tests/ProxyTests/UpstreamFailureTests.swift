@@ -1,0 +1,68 @@
+import NIOCore
+import NIOCore
+import Proxy
+import Upstream
+import TestSupport
+import Testing
+
+@Suite("Upstream failures", .timeLimit(.minutes(2)))
+struct UpstreamFailureTests {
+    @Test("a refused connection becomes 502 with a reason")
+    func connectionRefused() async throws {
+        let port = try await freePort()
+        let larder = try await TestLarder.start(mode: .reverse, upstreams: ["http://127.0.0.1:\(port)"])
+        defer { Task { await larder.shutdown() } }
+        let response = try await TestClient.exchange(port: larder.port, "GET / HTTP/1.1\r\nHost: a\r\n\r\n")
+        #expect(response.status == 502)
+        #expect(response.text.contains("connection refused"), "\(response.text)")
+        await larder.shutdown()
+    }
+
+    @Test("an origin that does not answer in time becomes 504")
+    func firstByteTimeout() async throws {
+        try await withOriginAndLarder(
+            mode: .reverse, origin: { _ in .init(silent: true) },
+            configure: { $0.upstream.readTimeout = .milliseconds(300) }
+        ) { _, larder in
+            let response = try await TestClient.exchange(port: larder.port, "GET / HTTP/1.1\r\nHost: a\r\n\r\n")
+            #expect(response.status == 504)
+        }
+    }
+
+    @Test("a body cut short by the origin is never presented as complete", arguments: [
+        TestOrigin.Framing.contentLength, .chunked,
+    ])
+    func truncatedBody(framing: TestOrigin.Framing) async throws {
+        let handler: TestOrigin.Handler = { _ in .init(body: .pattern(length: 500_000), framing: framing, abortAfter: 200_000) }
+        try await withOriginAndLarder(mode: .reverse, origin: handler) { _, larder in
+            let response = try await TestClient.exchange(port: larder.port, "GET / HTTP/1.1\r\nHost: a\r\n\r\n")
+            #expect(response.status == 200)
+            #expect(!response.complete)
+            #expect(response.bodyLength <= 200_000)
+        }
+    }
+
+    @Test("a close-delimited body is passed on close-delimited")
+    func closeDelimited() async throws {
+        let handler: TestOrigin.Handler = { _ in .init(body: .pattern(length: 100_000), framing: .close) }
+        try await withOriginAndLarder(mode: .reverse, origin: handler) { _, larder in
+            let response = try await TestClient.exchange(port: larder.port, "GET / HTTP/1.1\r\nHost: a\r\n\r\n")
+            #expect(response.header("content-length") == nil)
+            #expect(response.header("transfer-encoding") == nil)
+            #expect(response.header("connection") == "close")
+            #expect(response.bodyDigest == Pattern.digest(length: 100_000))
+        }
+    }
+
+    @Test("upstream connections are reused across client connections")
+    func pooling() async throws {
+        try await withOriginAndLarder(mode: .reverse) { origin, larder in
+            for _ in 1...5 {
+                let response = try await TestClient.exchange(port: larder.port, "GET / HTTP/1.1\r\nHost: a\r\n\r\n")
+                #expect(response.status == 200)
+            }
+            #expect(origin.requests.count == 5)
+            #expect(origin.connectionsAccepted <= 2)  // one per event loop at most
+        }
+    }
+}
