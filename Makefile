@@ -1,0 +1,39 @@
+# Larder's single entry point. `make run` and `make test` are the README's two commands;
+# both install what is missing first, so they work on a fresh Debian machine (as root).
+
+SWIFT ?= swift
+APT_PACKAGES := liblmdb-dev zlib1g-dev libssl-dev openssl curl pkg-config
+RUN_ARGS ?=
+
+.PHONY: deps build release run test bench clean
+
+## Install the system packages Larder and its tests need, only if some are missing.
+deps:
+	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+		echo "installing:$$missing"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	fi
+	@command -v $(SWIFT) >/dev/null || { echo "swift 6.x is not on PATH (see README)"; exit 1; }
+
+build: deps
+	$(SWIFT) build
+
+release: deps
+	$(SWIFT) build -c release --product larder
+
+## Start Larder with its built-in defaults: forward proxy on 127.0.0.1:3128, cache in ./larder-cache.
+run: release
+	"$$($(SWIFT) build -c release --show-bin-path)/larder" serve $(RUN_ARGS)
+
+## Build and run the whole test suite.
+test: deps
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --skip-build
+
+## The benchmark suite against nginx (and later Varnish) on this machine.
+bench: deps
+	Benchmarks/run.sh
+
+clean:
+	rm -rf .build

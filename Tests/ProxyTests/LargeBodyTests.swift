@@ -1,0 +1,102 @@
+import Glibc
+import NIOHTTP1
+import NIOPosix
+import TestSupport
+import Testing
+
+/// A real `larder` process streams bodies far larger than its memory: RSS is read from /proc.
+@Suite("Large bodies through a larder process", .timeLimit(.minutes(5)))
+struct LargeBodyTests {
+    static let gibibyte = 1 << 30
+
+    @Test("1 GiB downloads and 256 MiB uploads stream through with equal SHA-256 and RSS under 64 MiB")
+    func streamsLargeBodies() async throws {
+        let download = Self.gibibyte
+        let origin = try await TestOrigin.start { request in
+            request.head.method == .GET ? .init(body: .pattern(length: download)) : .text(request.bodyDigest)
+        }
+        let larder = try await LarderProcess.start(arguments: ["--mode", "reverse", "--upstream", origin.url])
+        do {
+            let response = try await TestClient.withConnection(port: larder.port) { connection in
+                try await connection.send("GET /big HTTP/1.1\r\nHost: a\r\n\r\n")
+                return try await connection.readResponse(keepBodyUpTo: 0)
+            }
+            #expect(response.complete)
+            #expect(response.bodyLength == download)
+            #expect(response.bodyDigest == Pattern.digest(length: download))
+
+            let upload = 256 << 20
+            let uploaded = try await TestClient.withConnection(port: larder.port) { connection in
+                try await connection.send("PUT /big HTTP/1.1\r\nHost: a\r\nContent-Length: \(upload)\r\n\r\n")
+                for index in 0..<(upload / Pattern.blockSize) {
+                    try await connection.send(Pattern.block(index))
+                }
+                return try await connection.readResponse()
+            }
+            #expect(uploaded.text == Pattern.digest(length: upload))
+
+            let peak = try #require(larder.peakResidentBytes())
+            #expect(peak < 64 << 20, "peak RSS \(peak >> 20) MiB")
+        } catch {
+            await larder.stop()
+            await origin.shutdown()
+            throw error
+        }
+        await larder.stop()
+        await origin.shutdown()
+    }
+}
+
+/// The `larder` executable built next to the test bundle, started on a free port.
+struct LarderProcess: Sendable {
+    let process: ChildProcess
+    let port: Int
+
+    /// The directory holding the test bundle, where SwiftPM also puts the `larder` executable.
+    static var binaryDirectory: String {
+        let path = CommandLine.arguments[0]
+        guard let slash = path.lastIndex(of: "/") else { return "." }
+        return String(path[..<slash])
+    }
+
+    static func start(arguments: [String]) async throws -> LarderProcess {
+        let port = try await freePort()
+        let cacheDirectory = "/tmp/larder-test-cache-\(port)"
+        let process = try ChildProcess(
+            "\(self.binaryDirectory)/larder",
+            ["serve", "--listen", "127.0.0.1:\(port)", "--admin", "off", "--cache-dir", cacheDirectory] + arguments)
+        try await waitForPort(port)
+        return LarderProcess(process: process, port: port)
+    }
+
+    /// VmHWM from /proc: the most resident memory the process has had.
+    func peakResidentBytes() -> Int? {
+        guard let status = try? String(procFile: "/proc/\(self.process.pid)/status") else { return nil }
+        guard let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }) else { return nil }
+        let kibibytes = line.split(separator: " ").compactMap { Int($0) }.first
+        return kibibytes.map { $0 * 1024 }
+    }
+
+    func stop() async {
+        _ = try? await NIOThreadPool.singleton.runIfActive {
+            self.process.signal(SIGTERM)
+            self.process.wait()
+        }
+    }
+}
+
+extension String {
+    /// Reads a small file such as /proc/PID/status.
+    init(procFile path: String) throws {
+        guard let file = fopen(path, "r") else { throw PortError(port: -1) }
+        defer { fclose(file) }
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let count = fread(&chunk, 1, chunk.count, file)
+            bytes += chunk[0..<count]
+            if count < chunk.count { break }
+        }
+        self = String(decoding: bytes, as: UTF8.self)
+    }
+}
