@@ -72,25 +72,31 @@ struct TLSServer: Sendable {
     let port: Int
     let directory: String
 
+    /// Starts the server on a port of its own choosing, read back from its `ACCEPT host:port` line.
     static func start() async throws -> TLSServer {
-        let port = try await freePort()
-        let server = try await NIOThreadPool.singleton.runIfActive { try self.launch(port: port) }
-        try await waitForPort(port)
-        return server
+        try await NIOThreadPool.singleton.runIfActive { try self.launch() }
     }
 
-    private static func launch(port: Int) throws -> TLSServer {
-        let directory = "/tmp/larder-tls-\(port)-\(getpid())"
+    private static func launch() throws -> TLSServer {
+        let directory = "/tmp/larder-tls-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         mkdir(directory, 0o700)
         let certificate = try ChildProcess("/usr/bin/openssl", [
             "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=localhost",
             "-keyout", "\(directory)/key.pem", "-out", "\(directory)/cert.pem",
         ])
         certificate.wait()
-        let process = try ChildProcess("/usr/bin/openssl", [
-            "s_server", "-accept", "127.0.0.1:\(port)", "-www", "-quiet",
+        let process = try ChildProcess("/usr/bin/stdbuf", [
+            "-oL", "/usr/bin/openssl", "s_server", "-accept", "127.0.0.1:0", "-www",
             "-cert", "\(directory)/cert.pem", "-key", "\(directory)/key.pem",
-        ])
+        ], captureOutput: true)
+        let port = process.firstLine { line in
+            line.hasPrefix("ACCEPT ") ? line.split(separator: ":").last.flatMap { Int($0) } : nil
+        }
+        guard let port else {
+            process.signal(SIGKILL)
+            process.wait()
+            throw ChildProcess.SpawnError(description: "openssl s_server did not start")
+        }
         return TLSServer(process: process, port: port, directory: directory)
     }
 

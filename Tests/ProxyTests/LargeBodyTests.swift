@@ -59,13 +59,26 @@ struct LarderProcess: Sendable {
         return String(path[..<slash])
     }
 
+    /// Starts `larder serve` on a port of its own choosing (read back from its start-up log line), so no
+    /// other test can take the port in between; the access log is off so the output pipe never fills.
     static func start(arguments: [String]) async throws -> LarderProcess {
-        let port = try await freePort()
-        let cacheDirectory = "/tmp/larder-test-cache-\(port)"
+        let name = "/tmp/larder-test-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        try "log:\n  access: false\n".write(toFile: "\(name).yaml")
         let process = try ChildProcess(
             "\(self.binaryDirectory)/larder",
-            ["serve", "--listen", "127.0.0.1:\(port)", "--admin", "off", "--cache-dir", cacheDirectory] + arguments)
-        try await waitForPort(port)
+            ["serve", "--config", "\(name).yaml", "--listen", "127.0.0.1:0", "--admin", "off", "--cache-dir", name]
+                + arguments,
+            captureOutput: true)
+        let port = try await NIOThreadPool.singleton.runIfActive {
+            process.firstLine { line -> Int? in
+                guard let start = line.firstRange(of: "listen.address=")?.upperBound else { return nil }
+                let address = line[start...].prefix(while: { $0 != " " })
+                return address.split(separator: ":").last.flatMap { Int($0) }
+            }
+        }
+        guard let port else {
+            throw ChildProcess.SpawnError(description: "larder did not report a listening address")
+        }
         return LarderProcess(process: process, port: port)
     }
 

@@ -13,6 +13,7 @@ public final class ChildProcess: Sendable {
 
     public struct SpawnError: Error, CustomStringConvertible {
         public var description: String
+        public init(description: String) { self.description = description }
     }
 
     /// Starts `path` with `arguments`. Standard output and error go to a pipe when `captureOutput`,
@@ -58,6 +59,27 @@ public final class ChildProcess: Sendable {
         }
         close(descriptor)
         return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// Reads captured output up to the next newline (blocking); nil at end of output.
+    /// Unbuffered, so ``readAll()`` afterwards misses nothing.
+    public func readLine() -> String? {
+        guard let descriptor = self.outputDescriptor else { return nil }
+        var bytes: [UInt8] = []
+        var byte: UInt8 = 0
+        while read(descriptor, &byte, 1) == 1 {
+            if byte == UInt8(ascii: "\n") { return String(decoding: bytes, as: UTF8.self) }
+            bytes.append(byte)
+        }
+        return bytes.isEmpty ? nil : String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// Reads lines until one satisfies `match`, returning what `match` extracted (nil at end of output).
+    public func firstLine<T>(where match: (String) -> T?) -> T? {
+        while let line = self.readLine() {
+            if let found = match(line) { return found }
+        }
+        return nil
     }
 
     /// Sends `signal` to the child.

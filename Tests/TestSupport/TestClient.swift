@@ -75,13 +75,17 @@ public struct TestClient {
             try await self.outbound.write(ByteBuffer(bytes: bytes))
         }
 
-        /// Reads one response. Bodies longer than `keepBodyUpTo` are hashed but not kept.
-        public mutating func readResponse(headRequest: Bool = false, keepBodyUpTo: Int = 1 << 20) async throws
-            -> Response
-        {
+        /// Reads one response. Bodies longer than `keepBodyUpTo` are hashed but not kept; `afterHead`
+        /// runs once the head is in, before the body is read (to act while a body is in flight).
+        public mutating func readResponse(
+            headRequest: Bool = false,
+            keepBodyUpTo: Int = 1 << 20,
+            afterHead: () -> Void = {}
+        ) async throws -> Response {
             guard let headText = try await self.readHead() else {
                 throw ProtocolError(description: "connection closed before a response head")
             }
+            afterHead()
             var lines = headText.split(separator: "\r\n", omittingEmptySubsequences: false).map(String.init)
             let statusLine = lines.removeFirst().split(separator: " ", maxSplits: 2).map(String.init)
             guard statusLine.count >= 2, let status = Int(statusLine[1]) else {
