@@ -5,7 +5,8 @@ let package = Package(
     name: "Larder",
     platforms: [.macOS(.v14)],
     products: [
-        .executable(name: "larder", targets: ["larder"])
+        .executable(name: "larder", targets: ["larder"]),
+        .library(name: "CacheStore", targets: ["CacheStore"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.3"),
@@ -24,6 +25,9 @@ let package = Package(
             name: "CSHA256",
             linkerSettings: [.linkedLibrary("crypto")]
         ),
+
+        // The LMDB store: variants, content-addressed chunked bodies, LRU, counters, crash safety.
+        .target(name: "CacheStore", dependencies: ["CLMDB", "CSHA256"]),
 
         // Pure RFC 9110/9112 message rules: no sockets, no disk.
         .target(
@@ -67,7 +71,7 @@ let package = Package(
         .target(
             name: "TestSupport",
             dependencies: [
-                "CSHA256",
+                "CacheStore",
                 "Proxy",
                 "Upstream",
                 .product(name: "Logging", package: "swift-log"),
@@ -78,6 +82,14 @@ let package = Package(
             path: "Tests/TestSupport"
         ),
         .testTarget(name: "HTTPRulesTests", dependencies: ["HTTPRules"]),
+        // A child process the store's crash test kills with SIGKILL mid-fill.
+        .executableTarget(
+            name: "StoreCrashChild",
+            dependencies: ["CacheStore"],
+            path: "Tests/StoreCrashChild",
+            exclude: ["crash-loop.sh"]
+        ),
+        .testTarget(name: "CacheStoreTests", dependencies: ["CacheStore", "StoreCrashChild", "TestSupport"]),
         .testTarget(
             name: "ProxyTests",
             dependencies: [

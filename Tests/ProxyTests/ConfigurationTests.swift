@@ -104,7 +104,7 @@ struct ConfigurationTests {
         let path = "/tmp/larder-check-config-\(getpid()).yaml"
         try "mode: forward\ntimeouts:\n  keep_alive: 5s\n  upstream_raed: 1s\n".write(toFile: path)
         let (status, output) = try await NIOThreadPool.singleton.runIfActive {
-            let child = try ChildProcess("\(LarderProcess.binaryDirectory)/larder", ["check-config", path],
+            let child = try ChildProcess(try ChildProcess.siblingExecutable(named: "larder"), ["check-config", path],
                                         captureOutput: true)
             let output = child.readAll()
             return (child.wait(), output)

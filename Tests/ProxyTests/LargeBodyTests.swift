@@ -52,20 +52,13 @@ struct LarderProcess: Sendable {
     let process: ChildProcess
     let port: Int
 
-    /// The directory holding the test bundle, where SwiftPM also puts the `larder` executable.
-    static var binaryDirectory: String {
-        let path = CommandLine.arguments[0]
-        guard let slash = path.lastIndex(of: "/") else { return "." }
-        return String(path[..<slash])
-    }
-
     /// Starts `larder serve` on a port of its own choosing (read back from its start-up log line), so no
     /// other test can take the port in between; the access log is off so the output pipe never fills.
     static func start(arguments: [String]) async throws -> LarderProcess {
         let name = "/tmp/larder-test-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         try "log:\n  access: false\n".write(toFile: "\(name).yaml")
         let process = try ChildProcess(
-            "\(self.binaryDirectory)/larder",
+            try ChildProcess.siblingExecutable(named: "larder"),
             ["serve", "--config", "\(name).yaml", "--listen", "127.0.0.1:0", "--admin", "off", "--cache-dir", name]
                 + arguments,
             captureOutput: true)

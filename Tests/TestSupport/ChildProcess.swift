@@ -47,6 +47,27 @@ public final class ChildProcess: Sendable {
         self.outputDescriptor = captureOutput ? pipeDescriptors[0] : nil
     }
 
+    /// The path of an executable SwiftPM built next to the test bundle (products and the test binary
+    /// share one build directory); found from the test binary's own path.
+    public static func siblingExecutable(named name: String) throws -> String {
+        var starts = [CommandLine.arguments[0]]
+        var link = [CChar](repeating: 0, count: 4096)
+        let length = readlink("/proc/self/exe", &link, link.count - 1)
+        if length > 0 {
+            starts.append(String(decoding: link[..<length].map { UInt8(bitPattern: $0) }, as: UTF8.self))
+        }
+        for start in starts {
+            var directory = start
+            for _ in 0..<5 {
+                guard let slash = directory.lastIndex(of: "/") else { break }
+                directory = String(directory[..<slash])
+                let candidate = directory + "/" + name
+                if access(candidate, X_OK) == 0 { return candidate }
+            }
+        }
+        throw SpawnError(description: "\(name) not found near \(starts)")
+    }
+
     /// Reads the captured output until the child closes it (blocking).
     public func readAll() -> String {
         guard let descriptor = self.outputDescriptor else { return "" }

@@ -1,3 +1,5 @@
+import CacheStore
+
 /// Deterministic bodies of any length, generated in blocks so huge bodies need no memory.
 ///
 /// Every 64 KiB block starts with its own index, so a block delivered twice or out of order changes the digest.
@@ -29,7 +31,7 @@ public enum Pattern {
 
     /// SHA-256 hex of the first `length` bytes, computed block by block.
     public static func digest(length: Int) -> String {
-        var digest = TestDigest()
+        var digest = SHA256()
         var remaining = length
         var index = 0
         while remaining > 0 {
@@ -38,6 +40,6 @@ public enum Pattern {
             remaining -= count
             index += 1
         }
-        return digest.hex()
+        return digest.finish().hex
     }
 }

@@ -1,3 +1,4 @@
+import CacheStore
 import NIOCore
 import NIOPosix
 
@@ -103,7 +104,7 @@ public struct TestClient {
                 response.complete = true
                 return response
             }
-            var digest = TestDigest()
+            var digest = SHA256()
             let noBody = headRequest || status == 204 || status == 304
             if noBody {
                 response.complete = true
@@ -115,7 +116,7 @@ public struct TestClient {
                 try await self.readUntilClose(into: &response, digest: &digest, keep: keepBodyUpTo)
                 response.complete = true
             }
-            response.bodyDigest = digest.hex()
+            response.bodyDigest = digest.finish().hex
             return response
         }
 
@@ -154,14 +155,14 @@ public struct TestClient {
             }
         }
 
-        private mutating func take(_ count: Int, into response: inout Response, digest: inout TestDigest, keep: Int) {
+        private mutating func take(_ count: Int, into response: inout Response, digest: inout SHA256, keep: Int) {
             let slice = self.buffer.readSlice(length: count)!
             slice.withUnsafeReadableBytes { digest.update($0) }
             if response.bodyLength + count <= keep { response.body += slice.readableBytesView }
             response.bodyLength += count
         }
 
-        private mutating func readBytes(_ length: Int, into response: inout Response, digest: inout TestDigest, keep: Int)
+        private mutating func readBytes(_ length: Int, into response: inout Response, digest: inout SHA256, keep: Int)
             async throws -> Bool
         {
             var remaining = length
@@ -188,7 +189,7 @@ public struct TestClient {
             }
         }
 
-        private mutating func readChunked(into response: inout Response, digest: inout TestDigest, keep: Int)
+        private mutating func readChunked(into response: inout Response, digest: inout SHA256, keep: Int)
             async throws -> Bool
         {
             while true {
@@ -208,7 +209,7 @@ public struct TestClient {
             }
         }
 
-        private mutating func readUntilClose(into response: inout Response, digest: inout TestDigest, keep: Int)
+        private mutating func readUntilClose(into response: inout Response, digest: inout SHA256, keep: Int)
             async throws
         {
             while true {

@@ -1,3 +1,4 @@
+import CacheStore
 import NIOCore
 import NIOHTTP1
 import NIOPosix
@@ -161,7 +162,7 @@ private final class OriginHandler: ChannelInboundHandler {
     let origin: OriginBox
     let handler: TestOrigin.Handler
     private var head: HTTPRequestHead?
-    private var digest = TestDigest()
+    private var digest = SHA256()
     private var bodyLength = 0
     private var body: [UInt8] = []
     private var sending: Sending?
@@ -183,7 +184,7 @@ private final class OriginHandler: ChannelInboundHandler {
         switch self.unwrapInboundIn(data) {
         case .head(let head):
             self.head = head
-            self.digest = TestDigest()
+            _ = self.digest.finish()
             self.bodyLength = 0
             self.body = []
         case .body(let part):
@@ -194,10 +195,8 @@ private final class OriginHandler: ChannelInboundHandler {
             }
         case .end:
             guard let head = self.head else { return }
-            var finished = TestDigest()
-            swap(&finished, &self.digest)
             let request = TestOrigin.Request(
-                head: head, bodyLength: self.bodyLength, bodyDigest: finished.hex(),
+                head: head, bodyLength: self.bodyLength, bodyDigest: self.digest.finish().hex,
                 body: self.bodyLength <= 1 << 20 ? self.body : nil)
             self.origin.with { $0.record(request) }
             self.respond(context: context, to: request)

@@ -1,0 +1,501 @@
+# shellcheck shell=bash
+# Benchmarks/lib.sh: helpers shared by every benchmark scenario. Source it from a
+# script that runs with `set -euo pipefail`; it does nothing by itself.
+#
+# The pieces, in the order a scenario uses them:
+#   bench_init                      scratch dir + EXIT trap that stops what we started
+#   ensure_tools, build_larder      install nginx/wrk if missing, build Larder (release)
+#   free_ports, wait_port           loopback ports, readiness polling
+#   nginx_origin_conf, nginx_proxy_conf, larder_conf   config files in the scratch dir
+#   start_nginx, start_larder       background processes, pinned, PIDs recorded
+#   verify_body                     one request through a target must return the exact body
+#   bench_target, bench_measure_all warm-up + measured wrk runs, interleaved across targets
+#   bench_table, machine_facts      medians, ratios, markdown
+#   update_doc_section              replace a marked section of docs/benchmarks.md
+#
+# Later scenarios (cached objects, coalescing, Varnish, RSS, restarts) add their own
+# start_*/conf helpers here and reuse the measuring and reporting parts unchanged.
+
+BENCH_PIDS=()        # every background process we started; stopped by PID on exit
+BENCH_TMP=""         # scratch directory (mktemp -d); removed on a clean exit
+BENCH_LAST_PID=""    # PID of the process the last start_* call launched
+BENCH_TARGETS=()     # target ids, in the order they were registered
+declare -A BENCH_NAME=()   # target id -> display name
+declare -A BENCH_URL=()    # target id -> URL wrk hits
+
+log() { printf '[bench %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+die() {
+    log "error: $*"
+    exit 1
+}
+
+# --- lifecycle --------------------------------------------------------------------
+
+bench_init() {
+    BENCH_TMP=$(mktemp -d "${TMPDIR:-/tmp}/larder-bench.XXXXXX")
+    mkdir -p "$BENCH_TMP/results"
+    trap bench_cleanup EXIT
+    # Turn Ctrl-C / TERM into a normal exit so the EXIT trap runs once.
+    trap 'exit 130' INT
+    trap 'exit 143' TERM
+    log "scratch directory: $BENCH_TMP"
+}
+
+# Stops every process we started, by PID: TERM, up to 5 s grace, then KILL.
+bench_cleanup() {
+    local status=$? pid i
+    for pid in "${BENCH_PIDS[@]}"; do
+        kill -TERM "$pid" 2>/dev/null || true
+    done
+    for ((i = 0; i < 50; i++)); do
+        local alive=0
+        for pid in "${BENCH_PIDS[@]}"; do
+            kill -0 "$pid" 2>/dev/null && alive=1
+        done
+        ((alive)) || break
+        sleep 0.1
+    done
+    for pid in "${BENCH_PIDS[@]}"; do
+        if kill -0 "$pid" 2>/dev/null; then
+            log "PID $pid did not stop on TERM; sending KILL"
+            kill -KILL "$pid" 2>/dev/null || true
+        fi
+        wait "$pid" 2>/dev/null || true
+    done
+    if [[ -n $BENCH_TMP && -d $BENCH_TMP ]]; then
+        if ((status == 0)) && [[ ${KEEP_TMP:-0} != 1 ]]; then
+            rm -rf "$BENCH_TMP"
+        else
+            log "logs and configs kept in $BENCH_TMP"
+        fi
+    fi
+    exit "$status"
+}
+
+# Runs "$@" in the background pinned to CPU $1 (taskset execs, so $! is the real
+# process), stdout+stderr to $2, and records the PID.
+start_bg() {
+    local cpu=$1 logfile=$2
+    shift 2
+    taskset -c "$cpu" "$@" >"$logfile" 2>&1 &
+    BENCH_LAST_PID=$!
+    BENCH_PIDS+=("$BENCH_LAST_PID")
+}
+
+# --- tools ---------------------------------------------------------------------------
+
+# ensure_tools CMD:PACKAGE ... : apt-get installs the packages whose command is missing.
+ensure_tools() {
+    local spec missing=()
+    for spec in "$@"; do
+        command -v "${spec%%:*}" >/dev/null 2>&1 || missing+=("${spec#*:}")
+    done
+    ((${#missing[@]} == 0)) && return 0
+    local sudo=""
+    if ((EUID != 0)); then
+        command -v sudo >/dev/null 2>&1 || die "need root or sudo to install: ${missing[*]}"
+        sudo=sudo
+    fi
+    log "installing: ${missing[*]}"
+    $sudo apt-get update
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y "${missing[@]}"
+}
+
+# Sets LARDER_BIN: the given one if set, else a fresh release build of the repo at $1.
+build_larder() {
+    local repo=$1
+    if [[ -n ${LARDER_BIN:-} ]]; then
+        [[ -x $LARDER_BIN ]] || die "LARDER_BIN=$LARDER_BIN is not an executable"
+        log "using LARDER_BIN=$LARDER_BIN (no build)"
+        return 0
+    fi
+    log "building Larder (swift build -c release --product larder); this takes minutes"
+    # Build output goes to stderr: stdout is reserved for the result table.
+    (cd "$repo" && swift build -c release --product larder) >&2
+    LARDER_BIN="$(cd "$repo" && swift build -c release --show-bin-path)/larder"
+    [[ -x $LARDER_BIN ]] || die "build finished but $LARDER_BIN is missing"
+}
+
+# --- ports ---------------------------------------------------------------------------
+
+# free_ports N: prints N distinct loopback ports the kernel considers free right now.
+# All sockets are bound at once so the ports differ; a tiny race with other
+# programs remains, wait_port's liveness check catches it.
+free_ports() {
+    python3 - "$1" <<'PY'
+import socket, sys
+socks = [socket.socket() for _ in range(int(sys.argv[1]))]
+for s in socks:
+    s.bind(("127.0.0.1", 0))
+print(" ".join(str(s.getsockname()[1]) for s in socks))
+PY
+}
+
+# wait_port PORT PID NAME: polls until an HTTP request on 127.0.0.1:PORT gets any
+# answer (at most 100 x 0.1 s), failing early if the process PID has died.
+wait_port() {
+    local port=$1 pid=$2 name=$3 i
+    for ((i = 0; i < 100; i++)); do
+        curl -s -o /dev/null --max-time 1 "http://127.0.0.1:$port/" && return 0
+        kill -0 "$pid" 2>/dev/null || die "$name (PID $pid) exited before listening on $port; see $BENCH_TMP"
+        sleep 0.1
+    done
+    die "$name did not accept connections on 127.0.0.1:$port within 10 s"
+}
+
+# --- nginx ---------------------------------------------------------------------------
+
+NGINX_BIN=${NGINX_BIN:-$(command -v nginx || echo /usr/sbin/nginx)}
+
+# The part every nginx instance shares: foreground, a single process (one worker's
+# worth of CPU, the same budget Larder gets), everything under its own prefix so
+# nothing touches /etc/nginx or /var/log/nginx, and no access log.
+_nginx_head() {
+    local dir=$1
+    cat <<EOF
+daemon off;
+master_process off;
+worker_processes 1;
+pid $dir/nginx.pid;
+error_log $dir/error.log warn;
+events { worker_connections 4096; }
+EOF
+}
+
+_nginx_http_common() {
+    local dir=$1
+    cat <<EOF
+    access_log off;
+    default_type application/octet-stream;
+    client_body_temp_path $dir/tmp/body;
+    proxy_temp_path $dir/tmp/proxy;
+    fastcgi_temp_path $dir/tmp/fastcgi;
+    uwsgi_temp_path $dir/tmp/uwsgi;
+    scgi_temp_path $dir/tmp/scgi;
+EOF
+}
+
+# nginx_origin_conf DIR PORT DOCROOT: writes DIR/nginx.conf for a static origin.
+#   /NAME         the file with Cache-Control: no-store (nothing may cache it: pass-through)
+#   /cached/NAME  the same file with Cache-Control: public, max-age=3600 (for cache scenarios)
+nginx_origin_conf() {
+    local dir=$1 port=$2 docroot=$3
+    mkdir -p "$dir/tmp"
+    {
+        _nginx_head "$dir"
+        echo "http {"
+        _nginx_http_common "$dir"
+        cat <<EOF
+    sendfile on;
+    tcp_nopush on;
+    server {
+        listen 127.0.0.1:$port;
+        root $docroot;
+        # Readiness probe target (wait_port asks for /), so probes log no 403s.
+        location = / {
+            return 204;
+        }
+        location / {
+            add_header Cache-Control "no-store" always;
+        }
+        location /cached/ {
+            alias $docroot/;
+            add_header Cache-Control "public, max-age=3600" always;
+        }
+    }
+}
+EOF
+    } >"$dir/nginx.conf"
+}
+
+# nginx_proxy_conf DIR PORT UPSTREAM_PORT: nginx as a plain reverse proxy, no cache,
+# keep-alive to the origin the way the nginx docs recommend (upstream keepalive +
+# HTTP/1.1 + empty Connection header).
+nginx_proxy_conf() {
+    local dir=$1 port=$2 upstream_port=$3
+    mkdir -p "$dir/tmp"
+    {
+        _nginx_head "$dir"
+        echo "http {"
+        _nginx_http_common "$dir"
+        cat <<EOF
+    upstream origin {
+        server 127.0.0.1:$upstream_port;
+        keepalive 32;
+    }
+    server {
+        listen 127.0.0.1:$port;
+        location / {
+            proxy_pass http://origin;
+            proxy_http_version 1.1;
+            proxy_set_header Connection "";
+        }
+    }
+}
+EOF
+    } >"$dir/nginx.conf"
+}
+
+# start_nginx NAME CPU DIR PORT: checks DIR/nginx.conf, starts nginx pinned to CPU,
+# waits for PORT.
+start_nginx() {
+    local name=$1 cpu=$2 dir=$3 port=$4
+    "$NGINX_BIN" -t -q -p "$dir/" -c "$dir/nginx.conf" -e "$dir/error.log" ||
+        die "$name: nginx -t rejected $dir/nginx.conf"
+    start_bg "$cpu" "$dir/stdout.log" "$NGINX_BIN" -p "$dir/" -c "$dir/nginx.conf" -e "$dir/error.log"
+    log "$name: nginx, PID $BENCH_LAST_PID, on 127.0.0.1:$port (CPU $cpu)"
+    wait_port "$port" "$BENCH_LAST_PID" "$name"
+}
+
+# --- Larder --------------------------------------------------------------------------
+
+# larder_conf FILE: the YAML config every scenario shares. The access log is off
+# because nginx's is off too; a log line per request is work the other side skips.
+larder_conf() {
+    cat >"$1" <<'EOF'
+log:
+  access: false
+EOF
+}
+
+# start_larder NAME CPU DIR PORT UPSTREAM_URL: reverse-mode Larder, admin off, cache
+# in DIR/cache, config DIR/larder.yaml, remaining log lines in DIR/larder.log.
+start_larder() {
+    local name=$1 cpu=$2 dir=$3 port=$4 upstream=$5
+    mkdir -p "$dir"
+    larder_conf "$dir/larder.yaml"
+    start_bg "$cpu" "$dir/larder.log" "$LARDER_BIN" serve --config "$dir/larder.yaml" \
+        --mode reverse --listen "127.0.0.1:$port" --upstream "$upstream" \
+        --admin off --cache-dir "$dir/cache"
+    log "$name: $LARDER_BIN, PID $BENCH_LAST_PID, on 127.0.0.1:$port (CPU $cpu)"
+    wait_port "$port" "$BENCH_LAST_PID" "$name"
+}
+
+# --- checks --------------------------------------------------------------------------
+
+# verify_body NAME URL FILE: one GET must answer 200 with exactly FILE's bytes.
+verify_body() {
+    local name=$1 url=$2 expected=$3 got="$BENCH_TMP/verify.body" code
+    code=$(curl -sS --max-time 5 -o "$got" -w '%{http_code}' "$url") || die "$name: request to $url failed"
+    [[ $code == 200 ]] || die "$name: $url answered $code, expected 200"
+    cmp -s "$got" "$expected" ||
+        die "$name: body from $url differs from $expected ($(wc -c <"$got") bytes received)"
+    log "$name: verified $url ($(wc -c <"$got") bytes, identical)"
+}
+
+# log_findings NAME FILE: prints warning/error lines a server logged during the run.
+log_findings() {
+    local name=$1 file=$2 count
+    [[ -f $file ]] || return 0
+    count=$(grep -ciE 'warn|error|crit|alert|emerg|fatal' "$file" || true)
+    if ((count > 0)); then
+        log "$name logged $count warning/error lines ($file); first ones:"
+        grep -iE 'warn|error|crit|alert|emerg|fatal' "$file" | head -5 >&2
+    fi
+}
+
+# --- measuring -----------------------------------------------------------------------
+
+DURATION=${DURATION:-10s}
+RUNS=${RUNS:-3}
+CONNECTIONS=${CONNECTIONS:-64}
+WARMUP=${WARMUP:-3s}
+
+# to_seconds 10s|2m|30 -> whole seconds (for the safety timeout around wrk).
+to_seconds() {
+    local d=$1
+    case $d in
+    *ms) echo 1 ;;
+    *s) echo "${d%s}" ;;
+    *m) echo $((${d%m} * 60)) ;;
+    *h) echo $((${d%h} * 3600)) ;;
+    *) echo "$d" ;;
+    esac
+}
+
+# run_wrk CPU DURATION URL OUTFILE: one wrk run, one thread, CONNECTIONS connections,
+# latency distribution on. wrk stops by itself after DURATION; `timeout` is only a
+# backstop if it hangs.
+run_wrk() {
+    local cpu=$1 duration=$2 url=$3 out=$4 limit
+    limit=$(($(to_seconds "$duration") + 30))
+    timeout "$limit" taskset -c "$cpu" wrk -t1 -c"$CONNECTIONS" -d"$duration" --latency "$url" >"$out" 2>&1 ||
+        die "wrk failed against $url (output in $out)"
+}
+
+# parse_wrk FILE: prints "REQS_PER_SEC P99_MS ERRORS" from wrk --latency output.
+# wrk prints latencies as 812.00us, 1.23ms, 2.01s or 1.00m; we normalise to ms.
+# ERRORS = socket errors (connect+read+write+timeout) + non-2xx/3xx responses.
+parse_wrk() {
+    awk '
+        function ms(v,   n) {
+            n = v + 0
+            if (v ~ /us$/) return n / 1000
+            if (v ~ /ms$/) return n
+            if (v ~ /s$/)  return n * 1000
+            if (v ~ /m$/)  return n * 60000
+            if (v ~ /h$/)  return n * 3600000
+            return n
+        }
+        /Latency Distribution/ { dist = 1 }
+        dist && $1 == "99%"     { p99 = ms($2) }
+        /^Requests\/sec:/       { rps = $2 }
+        /Socket errors:/        { gsub(/,/, ""); errors += $4 + $6 + $8 + $10 }
+        /Non-2xx or 3xx/        { errors += $NF }
+        END {
+            if (rps == "" || p99 == "") exit 1
+            printf "%s %.3f %d\n", rps, p99, errors
+        }' "$1"
+}
+
+# median: numbers on stdin, one per line -> the median (mean of the middle two if even).
+median() {
+    sort -g | awk '{ v[NR] = $1 } END {
+        if (NR == 0) exit 1
+        if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+
+# bench_target ID "DISPLAY NAME" URL: registers a target for bench_measure_all.
+bench_target() {
+    BENCH_TARGETS+=("$1")
+    BENCH_NAME[$1]=$2
+    BENCH_URL[$1]=$3
+}
+
+# cpu_times CPU...: "TOTAL IDLE" jiffies of each CPU, from /proc/stat, on one line.
+cpu_times() {
+    local cpus="$*"
+    awk -v cpus="$cpus" '
+        BEGIN { n = split(cpus, want, " ") }
+        /^cpu[0-9]/ { t = 0; for (i = 2; i <= NF; i++) t += $i; total[$1] = t; idle[$1] = $5 + $6 }
+        END { for (i = 1; i <= n; i++) printf "%s%d %d", (i > 1 ? " " : ""), total["cpu" want[i]], idle["cpu" want[i]]; print "" }' /proc/stat
+}
+
+# cpu_busy "BEFORE" "AFTER": busy percentage per CPU between two cpu_times samples.
+cpu_busy() {
+    awk -v a="$1" -v b="$2" 'BEGIN {
+        n = split(a, x, " "); split(b, y, " ")
+        for (i = 1; i < n; i += 2) {
+            dt = y[i] - x[i]; di = y[i + 1] - x[i + 1]
+            printf "%s%.0f", (i > 1 ? " " : ""), (dt > 0 ? 100 * (dt - di) / dt : 0)
+        }
+        print "" }'
+}
+
+# bench_measure_all LOAD_CPU PROXY_CPU: a warm-up run per target, then RUNS rounds in
+# which every target gets one measured run. The warm-up fills connection pools and
+# brings caches, page tables and the allocator to steady state, so the first measured
+# run isn't an outlier. Interleaving the rounds (A B C, A B C, ...) rather than doing
+# all of A then all of B means slow drift on a shared machine hits every target alike,
+# which keeps the ratios honest. How busy both CPUs were is recorded per run: a load
+# CPU near 100% means wrk + origin, not the proxy, set the pace.
+# Results land in $BENCH_TMP/results/ID, one line per run:
+#   REQS_PER_SEC P99_MS ERRORS PROXY_CPU_BUSY% LOAD_CPU_BUSY%
+bench_measure_all() {
+    local load_cpu=$1 proxy_cpu=$2 id round line before after
+    for id in "${BENCH_TARGETS[@]}"; do
+        log "warm-up: ${BENCH_NAME[$id]} (wrk -t1 -c$CONNECTIONS -d$WARMUP)"
+        run_wrk "$load_cpu" "$WARMUP" "${BENCH_URL[$id]}" "$BENCH_TMP/results/$id.warmup.txt"
+    done
+    for ((round = 1; round <= RUNS; round++)); do
+        for id in "${BENCH_TARGETS[@]}"; do
+            before=$(cpu_times "$proxy_cpu" "$load_cpu")
+            run_wrk "$load_cpu" "$DURATION" "${BENCH_URL[$id]}" "$BENCH_TMP/results/$id.run$round.txt"
+            after=$(cpu_times "$proxy_cpu" "$load_cpu")
+            line=$(parse_wrk "$BENCH_TMP/results/$id.run$round.txt") ||
+                die "cannot parse wrk output $BENCH_TMP/results/$id.run$round.txt"
+            line="$line $(cpu_busy "$before" "$after")"
+            echo "$line" >>"$BENCH_TMP/results/$id"
+            log "run $round/$RUNS ${BENCH_NAME[$id]}: $line (req/s, p99 ms, errors, CPU $proxy_cpu busy %, CPU $load_cpu busy %)"
+        done
+    done
+}
+
+# bench_median ID COLUMN: median of one results column over the runs (1 = req/s, 2 = p99 ms).
+bench_median() {
+    awk -v c="$2" '{ print $c }' "$BENCH_TMP/results/$1" | median
+}
+
+# bench_table BASELINE_ID: markdown table of all targets, medians, and req/s ratio
+# against the baseline target.
+bench_table() {
+    local base=$1 id rps p99 base_rps
+    base_rps=$(bench_median "$base" 1)
+    echo "| target | req/s (median) | p99 ms (median) | ratio vs ${BENCH_NAME[$base]} |"
+    echo "|---|---:|---:|---:|"
+    for id in "${BENCH_TARGETS[@]}"; do
+        rps=$(bench_median "$id" 1)
+        p99=$(bench_median "$id" 2)
+        awk -v n="${BENCH_NAME[$id]}" -v r="$rps" -v p="$p99" -v b="$base_rps" \
+            'BEGIN { printf "| %s | %.0f | %.2f | %.2f |\n", n, r, p, r / b }'
+    done
+}
+
+# bench_runs_detail PROXY_CPU LOAD_CPU: every run's req/s, p99 and CPU load per target,
+# plus error counts, so a reader can judge the spread behind the medians.
+bench_runs_detail() {
+    local id
+    for id in "${BENCH_TARGETS[@]}"; do
+        awk -v n="${BENCH_NAME[$id]}" -v pc="$1" -v lc="$2" '
+            {
+                rps = rps sep sprintf("%.0f", $1); p = p sep sprintf("%.2f", $2)
+                cpu = cpu sep sprintf("%s/%s", $4, $5); sep = " / "; e += $3
+            }
+            END { printf "- %s: req/s %s; p99 ms %s; CPU %s/CPU %s busy %% %s; errors %d\n", n, rps, p, pc, lc, cpu, e }' \
+            "$BENCH_TMP/results/$id"
+    done
+}
+
+# bench_errors_total: socket errors + non-2xx responses over all measured runs.
+bench_errors_total() {
+    local id
+    for id in "${BENCH_TARGETS[@]}"; do cat "$BENCH_TMP/results/$id"; done | awk '{ e += $3 } END { print e + 0 }'
+}
+
+# --- reporting -----------------------------------------------------------------------
+
+# machine_facts: markdown bullets describing where the numbers come from.
+machine_facts() {
+    local cpu kernel nginx_v wrk_v swift_v
+    cpu=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)
+    kernel=$(uname -r)
+    nginx_v=$("$NGINX_BIN" -v 2>&1 | sed 's/^nginx version: //')
+    wrk_v=$( (wrk -v 2>&1 || true) | head -1 | sed 's/ Copyright.*//')
+    swift_v=$( (swift --version 2>&1 || true) | grep -m1 -i 'swift version' || echo unknown)
+    echo "- CPUs (nproc): $(nproc); CPU model: ${cpu:-unknown}"
+    echo "- Kernel: $kernel"
+    echo "- nginx: $nginx_v; wrk: $wrk_v"
+    echo "- Swift: $swift_v"
+}
+
+# larder_revision REPO: commit Larder was built from, flagged when the tree is dirty.
+larder_revision() {
+    local repo=$1 rev
+    rev=$(git -C "$repo" rev-parse --short HEAD 2>/dev/null) || {
+        echo unknown
+        return
+    }
+    if [[ -n $(git -C "$repo" status --porcelain -- Sources Package.swift 2>/dev/null) ]]; then
+        rev="$rev + uncommitted changes in Sources/ or Package.swift"
+    fi
+    echo "$rev"
+}
+
+# update_doc_section DOC NAME CONTENT_FILE INTRO_FILE: replaces the lines between
+# <!-- NAME:begin --> and <!-- NAME:end --> in DOC with CONTENT_FILE (markers kept).
+# A missing DOC is created from INTRO_FILE; a missing section is appended.
+update_doc_section() {
+    local doc=$1 name=$2 content=$3 intro=$4
+    local begin="<!-- $name:begin -->" end="<!-- $name:end -->"
+    mkdir -p "$(dirname "$doc")"
+    [[ -f $doc ]] || cp "$intro" "$doc"
+    if ! grep -qF "$begin" "$doc"; then
+        printf '\n%s\n%s\n' "$begin" "$end" >>"$doc"
+    fi
+    grep -qF "$end" "$doc" || die "$doc has '$begin' but no '$end'"
+    awk -v begin="$begin" -v end="$end" -v content="$content" '
+        $0 == begin { print; while ((getline line < content) > 0) print line; skip = 1; next }
+        $0 == end   { skip = 0 }
+        !skip       { print }' "$doc" >"$doc.tmp.$$"
+    mv "$doc.tmp.$$" "$doc"
+}

@@ -1,0 +1,180 @@
+/// One step of reading a body.
+public enum BodyRead<Value> {
+    /// The next bytes (at most to the end of the current chunk).
+    case data(Value)
+    /// Reading a fill in progress and caught up with it: wait (``BodyReader/whenReadable(_:)``).
+    case waiting
+    /// Everything asked for was read.
+    case end
+}
+
+extension BodyRead: Sendable where Value: Sendable {}
+
+/// Reads a body chunk by chunk, in order, from a start offset to an end offset (for Range requests).
+///
+/// Each step is a short LMDB read transaction, so a slow client never holds a snapshot open. The
+/// body is pinned while the reader is open: eviction, purge or replacement only release it, and it is
+/// freed when the last reader closes. Close readers (``close()``), or let them go.
+///
+/// ``withNext(maxBytes:_:)`` lends the bytes in place (they point into the map); ``read(maxBytes:)``
+/// copies them. A later zero-copy path can keep the lending form and hold the transaction longer.
+public final class BodyReader: Sendable {
+    private enum Source {
+        case stored(BodyID, size: Int64)
+        case fill(FillState)
+    }
+
+    private struct State {
+        var source: Source
+        var position: Int64
+        var pinned: BodyID?
+        /// Set when a fill's body could not be pinned because the writer was freeing it: wait for
+        /// the outcome rather than for bytes.
+        var awaitingOutcome = false
+        var closed = false
+    }
+
+    private let context: StoreContext
+    private let end: Int64?
+    private let state: Locked<State>
+
+    /// Opens a complete body. `range` must lie within the body.
+    init(context: StoreContext, variant: StoredVariant, range: Range<Int64>?) throws(StoreError) {
+        let range = range ?? 0..<variant.bodySize
+        guard range.lowerBound >= 0, range.upperBound <= variant.bodySize else {
+            throw .invalidRange("\(range) of \(variant.bodySize) bytes")
+        }
+        try context.pinStored(variant.bodyID, size: variant.bodySize)
+        self.context = context
+        self.end = range.upperBound
+        self.state = Locked(State(
+            source: .stored(variant.bodyID, size: variant.bodySize),
+            position: range.lowerBound,
+            pinned: variant.bodyID
+        ))
+    }
+
+    /// Follows a fill in progress.
+    init(context: StoreContext, fill: FillState, range: Range<Int64>?) {
+        self.context = context
+        self.end = range?.upperBound
+        self.state = Locked(State(source: .fill(fill), position: range?.lowerBound ?? 0, pinned: nil))
+    }
+
+    deinit {
+        self.close()
+    }
+
+    /// The offset of the next byte to read.
+    public var position: Int64 { self.state.withLock { $0.position } }
+
+    /// Reads the next bytes into a new array.
+    public func read(maxBytes: Int = .max) throws(StoreError) -> BodyRead<[UInt8]> {
+        try self.withNext(maxBytes: maxBytes) { Array($0) }
+    }
+
+    /// Lends the next bytes to `body` without copying; they point into the map and are valid only
+    /// inside `body`, which runs inside a read transaction: do not call the store from it.
+    public func withNext<R>(
+        maxBytes: Int = .max,
+        _ body: (UnsafeRawBufferPointer) -> R
+    ) throws(StoreError) -> BodyRead<R> {
+        try self.state.withLock { (state) throws(StoreError) -> BodyRead<R> in
+            guard !state.closed else { throw .closed }
+            guard let span = try self.span(&state) else { return state.awaitingOutcome ? .waiting : .end }
+            guard span.available > state.position else { return .waiting }
+            let chunkSize = Int64(self.context.chunkSize)
+            let index = state.position / chunkSize
+            let offset = Int(state.position % chunkSize)
+            let count = Int(min(chunkSize - Int64(offset), span.available - state.position, Int64(max(maxBytes, 1))))
+            let key = Keys.chunk(span.body, UInt32(truncatingIfNeeded: index))
+            let result = try self.context.environment.read { (txn) throws(StoreError) -> R in
+                guard let chunk = try txn.get(self.context.db.chunks, key) else {
+                    throw .notFound("chunk \(index) of \(span.body)")
+                }
+                guard chunk.count >= offset + count else {
+                    throw .corrupt("chunk \(index) of \(span.body) holds \(chunk.count) bytes")
+                }
+                return body(UnsafeRawBufferPointer(rebasing: chunk[offset..<offset + count]))
+            }
+            state.position += Int64(count)
+            return .data(result)
+        }
+    }
+
+    /// Which body to read and how far: nil at the end (or while waiting for a fill's outcome).
+    private func span(_ state: inout State) throws(StoreError) -> (body: BodyID, available: Int64)? {
+        switch state.source {
+        case .stored(let id, let size):
+            let limit = min(self.end ?? size, size)
+            return state.position < limit ? (id, limit) : nil
+        case .fill(let fill):
+            if state.pinned == nil {
+                if try self.context.pinFilling(fill.bodyID) {
+                    state.pinned = fill.bodyID
+                } else if case .completed(let variant) = fill.outcome {
+                    // Deduplicated and freed before this reader pinned it: read the stored body.
+                    try self.context.pinStored(variant.bodyID, size: variant.bodySize)
+                    state.pinned = variant.bodyID
+                    state.source = .stored(variant.bodyID, size: variant.bodySize)
+                    state.awaitingOutcome = false
+                    return try self.span(&state)
+                } else if case .aborted(let error) = fill.outcome {
+                    throw error
+                } else {
+                    // Freed by a commit whose outcome is about to be published.
+                    state.awaitingOutcome = true
+                    return nil
+                }
+            }
+            let progress = fill.snapshot
+            if case .aborted(let error) = progress.outcome { throw error }
+            state.awaitingOutcome = false
+            var limit = progress.committedBytes
+            if let end = self.end { limit = min(limit, end) }
+            if case .completed = progress.outcome, state.position >= limit { return nil }
+            if let end = self.end, state.position >= end { return nil }
+            return (fill.bodyID, limit)
+        }
+    }
+
+    /// Calls `callback` once there may be more to read: at once for a complete body, after the next
+    /// commit (or the end) for a fill in progress.
+    public func whenReadable(_ callback: @escaping @Sendable () -> Void) {
+        let wait: (FillState, Int64)? = self.state.withLock { state in
+            guard case .fill(let fill) = state.source else { return nil }
+            return (fill, state.awaitingOutcome ? Int64.max : state.position)
+        }
+        guard let (fill, beyond) = wait else {
+            callback()
+            return
+        }
+        fill.whenCommitted(beyond: beyond) { _ in callback() }
+    }
+
+    /// The next bytes, waiting for a fill in progress; nil at the end.
+    public func next(maxBytes: Int = .max) async throws(StoreError) -> [UInt8]? {
+        while true {
+            switch try self.read(maxBytes: maxBytes) {
+            case .data(let bytes): return bytes
+            case .end: return nil
+            case .waiting:
+                await withCheckedContinuation { continuation in
+                    self.whenReadable { continuation.resume() }
+                }
+            }
+        }
+    }
+
+    /// Unpins the body. Further reads throw ``StoreError/closed``.
+    public func close() {
+        let pinned: BodyID? = self.state.withLock { state in
+            defer {
+                state.closed = true
+                state.pinned = nil
+            }
+            return state.pinned
+        }
+        if let pinned { self.context.unpin(pinned) }
+    }
+}

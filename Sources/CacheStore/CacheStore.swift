@@ -1,0 +1,253 @@
+import Synchronization
+
+/// Larder's disk cache: HTTP responses in LMDB, with content-addressed chunked bodies, streaming
+/// fills readable while they are written, LRU eviction under a byte budget and counters that
+/// survive restarts.
+///
+/// A **primary key** (the cache key text) has **variants** (one per secondary key, computed by the
+/// caller from Vary). A variant's body is identified by its SHA-256: identical bodies under
+/// different keys are stored once. Lookups and body reads are short read transactions on the
+/// caller's thread; every change goes through one writer thread that commits many fills' chunks
+/// together. Nothing here blocks on the disk except reads of the map and the close.
+///
+/// See docs/store.md for the layout and the crash guarantees.
+public final class CacheStore: Sendable {
+    let context: StoreContext
+    private let closed = Atomic(false)
+    /// The directory holding `data.mdb` and `lock.mdb`.
+    public let directory: String
+
+    private init(context: StoreContext, directory: String) {
+        self.context = context
+        self.directory = directory
+    }
+
+    deinit {
+        self.close()
+    }
+
+    /// Opens the store in `directory`, creating it if needed.
+    ///
+    /// Clears stale reader slots and frees whatever a previous run left unfinished (fills in
+    /// progress, released bodies) — only those, listed in the `pending` database: opening does not
+    /// scan the store, so it takes about the same time at any size.
+    public static func open(
+        directory: String,
+        configuration: Configuration = Configuration()
+    ) throws(StoreError) -> CacheStore {
+        let limits = configuration.limits
+        let environment = try Environment.open(
+            directory: directory,
+            mapSize: configuration.mapSize ?? limits.mapSize,
+            maxReaders: configuration.maxReaders,
+            sync: configuration.durability == .full ? .full : .metaAsync
+        )
+        do throws(StoreError) {
+            let pins = BodyPins()
+            let opened = try StoreOpening.run(environment, configuration: configuration, pins: pins)
+            let settings = Writer.Settings(
+                maxBatchBytes: configuration.maxBatchBytes,
+                fillHighWaterBytes: configuration.fillHighWaterBytes,
+                queueHighWaterBytes: configuration.queueHighWaterBytes,
+                recencyFlushNanoseconds: configuration.recencyFlushInterval.nanoseconds,
+                fixedMapSize: configuration.mapSize
+            )
+            let writer = Writer(
+                environment: environment, opened: opened, pins: pins, limits: limits, settings: settings)
+            writer.start()
+            let context = StoreContext(
+                environment: environment,
+                opened: opened,
+                pins: pins,
+                writer: writer,
+                maxObjectBytes: configuration.maxObjectBytes
+            )
+            return CacheStore(context: context, directory: directory)
+        } catch {
+            environment.close()
+            throw error
+        }
+    }
+
+    /// Commits what is queued, aborts fills still open, saves recorded hits and closes the
+    /// environment. Waits for the writer (except when called from a callback on the writer thread:
+    /// then the writer closes the environment as it exits). Later calls do nothing; later reads
+    /// throw `.closed`.
+    public func close() {
+        guard !self.closed.exchange(true, ordering: .acquiringAndReleasing) else { return }
+        self.context.writer.stop()
+    }
+
+    /// Bytes per body chunk (fixed when the store was created).
+    public var chunkSize: Int { self.context.chunkSize }
+
+    // MARK: Lookup
+
+    /// The variants stored under a primary key: metadata only, one read transaction, no write.
+    public func variants(forKey primaryKey: String) throws(StoreError) -> [StoredVariant] {
+        let primary = Keys.primaryHash(primaryKey)
+        return try self.context.environment.read { (txn) throws(StoreError) -> [StoredVariant] in
+            try self.variants(primary, txn)
+        }
+    }
+
+    /// One variant, or nil.
+    public func variant(forKey primaryKey: String, secondaryKey: [UInt8] = []) throws(StoreError) -> StoredVariant? {
+        let key = Keys.variant(primary: Keys.primaryHash(primaryKey), secondary: secondaryKey)
+        return try self.context.environment.read { (txn) throws(StoreError) -> StoredVariant? in
+            guard let bytes = try txn.get(self.context.db.variants, key) else { return nil }
+            let hits = try txn.recency(of: key, self.context.db)?.hits ?? 0
+            return StoredVariant(record: try VariantRecord(decoding: bytes), hits: hits)
+        }
+    }
+
+    func variants(_ primary: [UInt8], _ txn: Transaction) throws(StoreError) -> [StoredVariant] {
+        var found: [StoredVariant] = []
+        try txn.withCursor(self.context.db.variants) { (cursor) throws(StoreError) in
+            try cursor.forEach(withPrefix: primary) { (entry) throws(StoreError) -> Bool in
+                let hits = try txn.recency(of: Array(entry.key), self.context.db)?.hits ?? 0
+                found.append(StoredVariant(record: try VariantRecord(decoding: entry.value), hits: hits))
+                return true
+            }
+        }
+        return found
+    }
+
+    /// Records that `variant` was served: moves it to the young end of the LRU order. Kept in memory
+    /// and saved in batches — a hit costs no write transaction.
+    public func recordHit(_ variant: StoredVariant) {
+        let key = Keys.variant(primary: Keys.primaryHash(variant.primaryKey), secondary: variant.secondaryKey)
+        let waiting = self.context.recency.recordHit(variantKey: key)
+        if waiting == 1 || waiting == Recency.eagerFlushThreshold { self.context.writer.nudge() }
+    }
+
+    /// A reader of a stored body, from `range.lowerBound` to `range.upperBound` (default: all).
+    /// Throws ``StoreError/notFound`` if the variant was removed and its body freed meanwhile.
+    public func openBody(_ variant: StoredVariant, range: Range<Int64>? = nil) throws(StoreError) -> BodyReader {
+        try BodyReader(context: self.context, variant: variant, range: range)
+    }
+
+    // MARK: Fill
+
+    /// Starts storing a response whose head is known and whose body will stream in.
+    ///
+    /// Nothing becomes servable until ``Fill/finish(_:)`` commits; a fill that ends otherwise
+    /// (abort, error, crash) leaves nothing behind after start-up cleanup. The variant replaces any
+    /// variant with the same keys when it completes.
+    public func beginFill(
+        primaryKey: String,
+        secondaryKey: [UInt8] = [],
+        metadata: ResponseMetadata
+    ) throws(StoreError) -> Fill {
+        guard (100...999).contains(metadata.status) else { throw .invalidRange("status \(metadata.status)") }
+        let state = FillState(
+            bodyID: self.context.allocateBodyID(),
+            primaryKey: primaryKey,
+            secondaryKey: secondaryKey,
+            metadata: metadata
+        )
+        guard self.context.writer.register(state) else { throw .closed }
+        return Fill(context: self.context, state: state)
+    }
+
+    // MARK: Purge and listing
+
+    /// Removes the variants in `scope`; `completion` gets how many (on the writer thread, after the commit).
+    /// Bodies still referenced by other keys stay; bodies still being read are freed after their readers.
+    public func purge(_ scope: PurgeScope, completion: @escaping @Sendable (Result<Int, StoreError>) -> Void) {
+        if self.context.writer.enqueue(.purge(scope, completion)) == nil {
+            completion(.failure(.closed))
+        }
+    }
+
+    /// Removes the variants in `scope`; returns how many.
+    @discardableResult
+    public func purge(_ scope: PurgeScope) async throws(StoreError) -> Int {
+        let result = await withCheckedContinuation { continuation in
+            self.purge(scope) { continuation.resume(returning: $0) }
+        }
+        return try result.get()
+    }
+
+    /// Entries (primary keys with their variants) in key order, optionally only those starting with
+    /// `prefix`, at most `limit` of them.
+    public func entries(prefix: String = "", limit: Int = .max) throws(StoreError) -> [StoredEntry] {
+        try self.context.environment.read { (txn) throws(StoreError) -> [StoredEntry] in
+            var entries: [StoredEntry] = []
+            guard limit > 0 else { return entries }
+            try IndexScan(txn: txn, db: self.context.db, prefix: prefix).forEach {
+                (primary, _) throws(StoreError) -> Bool in
+                let variants = try self.variants(primary, txn)
+                if let first = variants.first {
+                    entries.append(StoredEntry(primaryKey: first.primaryKey, variants: variants))
+                }
+                return entries.count < limit
+            }
+            return entries
+        }
+    }
+
+    // MARK: Maintenance
+
+    /// Returns once everything queued before the call is committed and recorded hits are saved.
+    public func flush() async throws(StoreError) {
+        let result = await withCheckedContinuation { continuation in
+            if self.context.writer.enqueue(.barrier({ continuation.resume(returning: $0) })) == nil {
+                continuation.resume(returning: .failure(.closed))
+            }
+        }
+        try result.get()
+    }
+
+    /// Changes the budget while running: the map grows if it follows the budget, and eviction
+    /// brings the store under the new limits.
+    public func updateLimits(maxBytes: Int64, maxEntries: Int?) async throws(StoreError) {
+        let limits = Limits(maxBytes: maxBytes, maxEntries: maxEntries, lowWaterFraction: self.currentLowWater)
+        let result = await withCheckedContinuation { continuation in
+            if self.context.writer.enqueue(.limits(limits, { continuation.resume(returning: $0) })) == nil {
+                continuation.resume(returning: .failure(.closed))
+            }
+        }
+        try result.get()
+    }
+
+    private var currentLowWater: Double { self.context.writer.limits.lowWaterFraction }
+
+    /// The counters as last committed, plus live figures.
+    public func stats() throws(StoreError) -> StoreStats {
+        let counters = try self.context.environment.read { (txn) throws(StoreError) -> Counters in
+            guard let bytes = try txn.get(self.context.db.meta, MetaKey.counters) else { return Counters() }
+            return try Counters(decoding: bytes)
+        }
+        let info = self.context.environment.info()
+        return StoreStats(
+            objects: Int(counters[.objects]),
+            variants: Int(counters[.variants]),
+            bodies: Int(counters[.bodies]),
+            logicalBytes: Int64(counters[.logicalBytes]),
+            physicalBytes: Int64(counters[.physicalBytes]),
+            pendingBytes: Int64(counters[.pendingBytes]),
+            metadataBytes: Int64(counters[.metadataBytes]),
+            budgetedBytes: counters.budgetedBytes,
+            evictions: counters[.evictions],
+            fillsCompleted: counters[.fillsCompleted],
+            fillsAborted: counters[.fillsAborted],
+            deduplicatedFills: counters[.deduplicatedFills],
+            purgedVariants: counters[.purgedVariants],
+            hits: counters[.hits],
+            fillsInProgress: self.context.writer.fillsInProgress,
+            queuedBytes: self.context.writer.bytesQueued,
+            maxBytes: self.context.writer.limits.maxBytes,
+            chunkSize: self.context.chunkSize,
+            mapSize: info.mapSize,
+            fileBytes: info.pagesInUse * info.pageSize
+        )
+    }
+
+    /// Bytes of the data file in use: pages up to the high-water mark less the free list
+    /// (walks the free list; meant for tests and `larder stats`, not for hot paths).
+    public func usedFileBytes() throws(StoreError) -> Int {
+        let info = self.context.environment.info()
+        return (info.pagesInUse - (try self.context.environment.freePages())) * info.pageSize
+    }
+}

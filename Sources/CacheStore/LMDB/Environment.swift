@@ -1,0 +1,145 @@
+import CLMDB
+import Glibc
+
+/// An open LMDB environment (a directory holding `data.mdb` and `lock.mdb`).
+///
+/// Read transactions may run on any thread (`MDB_NOTLS`); each holds the ``ReadGate`` shared so the
+/// map can be grown or closed safely. Write transactions run only on the store's writer thread.
+final class Environment: @unchecked Sendable {
+    /// How commits reach the disk.
+    enum Sync: Sendable {
+        /// Data and meta page fsync'd at each commit (LMDB's default).
+        case full
+        /// `MDB_NOMETASYNC`: the meta page is written but synced with the next commit.
+        case metaAsync
+    }
+
+    struct Info {
+        var mapSize: Int
+        var pageSize: Int
+        /// Pages in the file up to the high-water mark (including free ones).
+        var pagesInUse: Int
+    }
+
+    private let handle: OpaquePointer
+    private let gate = ReadGate()
+    /// Guarded by `gate` (written under exclusive, read under shared).
+    private var isClosed = false
+    let pageSize: Int
+
+    private init(handle: OpaquePointer, pageSize: Int) {
+        self.handle = handle
+        self.pageSize = pageSize
+    }
+
+    /// Opens (creating if needed) the environment in `directory`.
+    /// Clears reader slots left by dead processes (`mdb_reader_check`).
+    static func open(
+        directory: String,
+        mapSize: Int,
+        maxReaders: Int,
+        sync: Sync
+    ) throws(StoreError) -> Environment {
+        if mkdir(directory, 0o755) != 0 && errno != EEXIST {
+            throw .system("mkdir \(directory)", errno: errno)
+        }
+        var created: OpaquePointer?
+        var code = mdb_env_create(&created)
+        guard code == 0, let handle = created else { throw .lmdb(code, "mdb_env_create") }
+        var flags = UInt32(MDB_NOTLS)
+        if sync == .metaAsync { flags |= UInt32(MDB_NOMETASYNC) }
+        code = mdb_env_set_maxdbs(handle, 16)
+        if code == 0 { code = mdb_env_set_mapsize(handle, mapSize) }
+        if code == 0 { code = mdb_env_set_maxreaders(handle, UInt32(maxReaders)) }
+        if code == 0 { code = mdb_env_open(handle, directory, flags, 0o644) }
+        guard code == 0 else {
+            mdb_env_close(handle)
+            throw .lmdb(code, "mdb_env_open \(directory)")
+        }
+        var dead: Int32 = 0
+        _ = mdb_reader_check(handle, &dead)
+        var stat = MDB_stat()
+        mdb_env_stat(handle, &stat)
+        return Environment(handle: handle, pageSize: Int(stat.ms_psize))
+    }
+
+    /// Runs `body` in a read-only transaction (on any thread).
+    func read<T>(_ body: (Transaction) throws(StoreError) -> T) throws(StoreError) -> T {
+        try self.gate.shared { () throws(StoreError) -> T in
+            guard !self.isClosed else { throw .closed }
+            var created: OpaquePointer?
+            let code = mdb_txn_begin(self.handle, nil, UInt32(MDB_RDONLY), &created)
+            guard code == 0, let txn = created else { throw .lmdb(code, "mdb_txn_begin(read)") }
+            defer { mdb_txn_abort(txn) }
+            return try body(Transaction(handle: txn))
+        }
+    }
+
+    /// Runs `body` in a write transaction and commits it; aborts if `body` throws.
+    /// Only the writer thread (and `open`, before it starts) calls this.
+    func write<T>(_ body: (Transaction) throws(StoreError) -> T) throws(StoreError) -> T {
+        var created: OpaquePointer?
+        var code = mdb_txn_begin(self.handle, nil, 0, &created)
+        guard code == 0, let txn = created else { throw .lmdb(code, "mdb_txn_begin(write)") }
+        let result: T
+        do {
+            result = try body(Transaction(handle: txn))
+        } catch {
+            mdb_txn_abort(txn)
+            throw error
+        }
+        code = mdb_txn_commit(txn)
+        guard code == 0 else { throw .lmdb(code, "mdb_txn_commit") }
+        return result
+    }
+
+    /// Opens (creating) a named database. Call inside the first write transaction.
+    func openDatabase(_ name: String, in transaction: Transaction) throws(StoreError) -> MDB_dbi {
+        var dbi: MDB_dbi = 0
+        let code = mdb_dbi_open(transaction.handle, name, UInt32(MDB_CREATE), &dbi)
+        guard code == 0 else { throw .lmdb(code, "mdb_dbi_open \(name)") }
+        return dbi
+    }
+
+    func info() -> Info {
+        var info = MDB_envinfo()
+        mdb_env_info(self.handle, &info)
+        return Info(mapSize: info.me_mapsize, pageSize: self.pageSize, pagesInUse: info.me_last_pgno + 1)
+    }
+
+    /// Pages on LMDB's free list (reusable), by walking the free database. Cost grows with the free list.
+    func freePages() throws(StoreError) -> Int {
+        try self.read { (txn) throws(StoreError) -> Int in
+            var total = 0
+            try txn.withCursor(0) { (cursor) throws(StoreError) in
+                var entry = try cursor.first()
+                while let current = entry {
+                    // Each value is an ID list whose first word is its length.
+                    if current.value.count >= MemoryLayout<Int>.size {
+                        total += current.value.loadUnaligned(as: Int.self)
+                    }
+                    entry = try cursor.next()
+                }
+            }
+            return total
+        }
+    }
+
+    /// Grows the map. Waits for running read transactions to end (exclusive gate).
+    func setMapSize(_ size: Int) throws(StoreError) {
+        try self.gate.exclusive { () throws(StoreError) in
+            guard !self.isClosed else { throw .closed }
+            let code = mdb_env_set_mapsize(self.handle, size)
+            guard code == 0 else { throw .lmdb(code, "mdb_env_set_mapsize") }
+        }
+    }
+
+    /// Closes the environment once running readers are done; later reads throw `.closed`.
+    func close() {
+        self.gate.exclusive {
+            guard !self.isClosed else { return }
+            self.isClosed = true
+            mdb_env_close(self.handle)
+        }
+    }
+}

@@ -1,0 +1,83 @@
+import CLMDB
+
+/// One LMDB transaction, valid only inside the closure that received it
+/// (`Environment.read` or `Environment.write`). Returned buffers point into the map and are valid
+/// until that closure returns.
+struct Transaction {
+    let handle: OpaquePointer
+
+    /// The value stored under `key`, or nil.
+    func get(_ database: MDB_dbi, _ key: [UInt8]) throws(StoreError) -> UnsafeRawBufferPointer? {
+        var value = MDB_val()
+        let code = key.withUnsafeBytes { keyBytes in
+            var keyValue = MDB_val(keyBytes)
+            return mdb_get(self.handle, database, &keyValue, &value)
+        }
+        if code == MDB_NOTFOUND { return nil }
+        guard code == 0 else { throw .lmdb(code, "mdb_get") }
+        return UnsafeRawBufferPointer(value)
+    }
+
+    /// Stores `value` under `key`, replacing any value there.
+    func put(_ database: MDB_dbi, _ key: [UInt8], _ value: UnsafeRawBufferPointer) throws(StoreError) {
+        let code = key.withUnsafeBytes { keyBytes in
+            var keyValue = MDB_val(keyBytes)
+            var dataValue = MDB_val(value)
+            return mdb_put(self.handle, database, &keyValue, &dataValue, 0)
+        }
+        guard code == 0 else { throw .lmdb(code, "mdb_put") }
+    }
+
+    func put(_ database: MDB_dbi, _ key: [UInt8], _ value: [UInt8]) throws(StoreError) {
+        let code = value.withUnsafeBytes { valueBytes in
+            key.withUnsafeBytes { keyBytes in
+                var keyValue = MDB_val(keyBytes)
+                var dataValue = MDB_val(valueBytes)
+                return mdb_put(self.handle, database, &keyValue, &dataValue, 0)
+            }
+        }
+        guard code == 0 else { throw .lmdb(code, "mdb_put") }
+    }
+
+    /// Deletes `key`; returns whether it was there.
+    @discardableResult
+    func delete(_ database: MDB_dbi, _ key: [UInt8]) throws(StoreError) -> Bool {
+        let code = key.withUnsafeBytes { keyBytes in
+            var keyValue = MDB_val(keyBytes)
+            return mdb_del(self.handle, database, &keyValue, nil)
+        }
+        if code == MDB_NOTFOUND { return false }
+        guard code == 0 else { throw .lmdb(code, "mdb_del") }
+        return true
+    }
+
+    /// Number of entries in a database (from its B-tree header: constant time).
+    func count(_ database: MDB_dbi) throws(StoreError) -> Int {
+        var stat = MDB_stat()
+        let code = mdb_stat(self.handle, database, &stat)
+        guard code == 0 else { throw .lmdb(code, "mdb_stat") }
+        return stat.ms_entries
+    }
+
+    /// Runs `body` with a cursor that is closed when it returns.
+    func withCursor<T>(_ database: MDB_dbi, _ body: (Cursor) throws(StoreError) -> T) throws(StoreError) -> T {
+        var cursor: OpaquePointer?
+        let code = mdb_cursor_open(self.handle, database, &cursor)
+        guard code == 0, let cursor else { throw .lmdb(code, "mdb_cursor_open") }
+        defer { mdb_cursor_close(cursor) }
+        return try body(Cursor(handle: cursor))
+    }
+}
+
+extension MDB_val {
+    /// A view of `bytes` for passing to LMDB; LMDB does not write through key or data pointers.
+    init(_ bytes: UnsafeRawBufferPointer) {
+        self.init(mv_size: bytes.count, mv_data: UnsafeMutableRawPointer(mutating: bytes.baseAddress))
+    }
+}
+
+extension UnsafeRawBufferPointer {
+    init(_ value: MDB_val) {
+        self.init(start: value.mv_data, count: value.mv_size)
+    }
+}

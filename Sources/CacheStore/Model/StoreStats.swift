@@ -1,0 +1,44 @@
+/// A snapshot of the store's counters. Counters are saved with the changes they count, so they
+/// survive restarts and crashes.
+public struct StoreStats: Sendable, Hashable {
+    /// Primary keys with at least one variant.
+    public var objects: Int
+    /// Stored variants (servable responses).
+    public var variants: Int
+    /// Unique complete bodies.
+    public var bodies: Int
+    /// Sum of the variants' body sizes (what clients can be served).
+    public var logicalBytes: Int64
+    /// Sum of the unique bodies' sizes (what is stored): logical − physical is the dedup saving.
+    public var physicalBytes: Int64
+    /// Bytes of fills in progress and of released bodies still being read.
+    public var pendingBytes: Int64
+    /// Estimated bytes of records, keys and index entries.
+    public var metadataBytes: Int64
+    /// physical + pending + metadata: what the byte budget limits.
+    public var budgetedBytes: Int64
+    /// Variants removed to stay under the budget or to make room in the map.
+    public var evictions: UInt64
+    /// Fills committed as servable variants.
+    public var fillsCompleted: UInt64
+    /// Fills that ended without a variant (aborted, failed, closed, or found after a crash).
+    public var fillsAborted: UInt64
+    /// Fills whose body already existed and was shared instead of stored again.
+    public var deduplicatedFills: UInt64
+    /// Variants removed by purge.
+    public var purgedVariants: UInt64
+    /// Hits saved so far (recorded hits are saved in batches).
+    public var hits: UInt64
+    /// Fills begun and not yet ended.
+    public var fillsInProgress: Int
+    /// Body bytes queued for the writer.
+    public var queuedBytes: Int
+    /// The configured byte budget.
+    public var maxBytes: Int64
+    /// Bytes per body chunk.
+    public var chunkSize: Int
+    /// The LMDB map size.
+    public var mapSize: Int
+    /// Bytes of the data file up to LMDB's high-water mark (includes free pages).
+    public var fileBytes: Int
+}

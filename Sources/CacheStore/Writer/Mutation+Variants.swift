@@ -1,0 +1,182 @@
+/// Variants: completing a fill, replacing and removing variants, recency.
+extension Mutation {
+    /// What `finish` hands the writer: the last partial chunk and the body's identity.
+    struct Completion {
+        var tail: [UInt8]
+        var digest: Digest
+        var size: Int64
+        var chunkCount: UInt32
+    }
+
+    /// Commits a fill's last chunk, its body (or a reference to an identical existing body) and its
+    /// variant record — all in this one transaction, which is what makes the variant servable.
+    mutating func complete(_ fill: FillState, _ completion: Completion) throws(StoreError) -> StoredVariant {
+        if !completion.tail.isEmpty {
+            try self.writeChunk(fill.bodyID, completion.chunkCount - 1, completion.tail)
+        }
+        guard var own = try self.body(fill.bodyID), own.state == .filling else {
+            throw .integrity("\(fill.bodyID) is not filling at finish")
+        }
+        var bodyID = fill.bodyID
+        if let existing = try self.existingBody(for: completion) {
+            var record = existing.record
+            record.references += 1
+            try self.putBody(existing.id, record)
+            bodyID = existing.id
+            try self.dispose(fill.bodyID, own)
+            self.counters.add(.deduplicatedFills, 1)
+        } else {
+            own.state = .complete
+            own.references = 1
+            own.size = completion.size
+            own.chunkCount = completion.chunkCount
+            own.digest = completion.digest
+            try self.putBody(fill.bodyID, own)
+            try self.txn.put(self.db.digests, completion.digest.bytes, Keys.body(fill.bodyID))
+            try self.txn.delete(self.db.pending, Keys.body(fill.bodyID))
+            self.counters.add(.pendingBytes, -completion.size)
+            self.counters.add(.physicalBytes, completion.size)
+            self.counters.add(.bodies, 1)
+        }
+        let record = VariantRecord(
+            primaryKey: fill.primaryKey,
+            secondaryKey: fill.secondaryKey,
+            metadata: fill.metadata,
+            bodyID: bodyID,
+            bodySize: completion.size,
+            digest: completion.digest
+        )
+        try self.putVariant(record)
+        self.counters.add(.fillsCompleted, 1)
+        return StoredVariant(record: record, hits: 0)
+    }
+
+    private func existingBody(for completion: Completion) throws(StoreError) -> (id: BodyID, record: BodyRecord)? {
+        guard let mapped = try self.txn.get(self.db.digests, completion.digest.bytes) else { return nil }
+        let id = try Keys.bodyID(from: mapped)
+        guard let record = try self.body(id), record.state == .complete, record.size == completion.size else {
+            return nil
+        }
+        return (id, record)
+    }
+
+    /// Stores a variant, replacing the one with the same keys.
+    mutating func putVariant(_ record: VariantRecord) throws(StoreError) {
+        let primary = Keys.primaryHash(record.primaryKey)
+        let key = Keys.variant(primary: primary, secondary: record.secondaryKey)
+        if let old = try self.txn.get(self.db.variants, key) {
+            try self.removeEntries(key, old)
+        } else if try !self.hasVariants(primary) {
+            let index = Keys.index(text: record.primaryKey, primaryHash: primary)
+            try self.txn.put(self.db.keys, index, [])
+            self.counters.add(.objects, 1)
+            self.counters.add(.metadataBytes, Int64(index.count + Self.objectOverhead))
+        }
+        let encoded = record.encoded()
+        try self.txn.put(self.db.variants, key, encoded)
+        self.counters.add(.variants, 1)
+        self.counters.add(.logicalBytes, record.bodySize)
+        self.counters.add(.metadataBytes, Int64(encoded.count + Self.variantOverhead))
+        try self.setRecency(key, tick: self.recency.tick(), hits: 0)
+    }
+
+    /// Removes a variant and, if it was the key's last, the key; returns false if it was not there.
+    @discardableResult
+    mutating func removeVariant(_ key: [UInt8]) throws(StoreError) -> Bool {
+        guard let bytes = try self.txn.get(self.db.variants, key) else { return false }
+        let primaryKey = try self.removeEntries(key, bytes)
+        let primary = Array(key.prefix(32))
+        if try !self.hasVariants(primary) {
+            let index = Keys.index(text: primaryKey ?? "", primaryHash: primary)
+            if primaryKey != nil, try self.txn.delete(self.db.keys, index) {
+                self.counters.add(.metadataBytes, -Int64(index.count + Self.objectOverhead))
+            }
+            self.counters.add(.objects, -1)
+        }
+        return true
+    }
+
+    /// Deletes a variant's record and recency, and drops its body reference. Returns its primary key
+    /// text (nil if the record could not be decoded; it is deleted all the same).
+    @discardableResult
+    private mutating func removeEntries(_ key: [UInt8], _ bytes: UnsafeRawBufferPointer) throws(StoreError) -> String? {
+        let size = bytes.count
+        let record = try? VariantRecord(decoding: bytes)
+        try self.txn.delete(self.db.variants, key)
+        try self.removeRecency(key)
+        self.counters.add(.variants, -1)
+        self.counters.add(.metadataBytes, -Int64(size + Self.variantOverhead))
+        guard let record else { return nil }
+        self.counters.add(.logicalBytes, -record.bodySize)
+        try self.dereference(record.bodyID)
+        return record.primaryKey
+    }
+
+    /// Whether any variant of this primary key hash exists.
+    func hasVariants(_ primary: [UInt8]) throws(StoreError) -> Bool {
+        try self.txn.withCursor(self.db.variants) { (cursor) throws(StoreError) -> Bool in
+            guard let entry = try cursor.seek(atOrAfter: primary) else { return false }
+            return entry.key.starts(with: primary)
+        }
+    }
+
+    /// Variant keys of one primary key hash.
+    func variantKeys(of primary: [UInt8]) throws(StoreError) -> [[UInt8]] {
+        var keys: [[UInt8]] = []
+        try self.txn.withCursor(self.db.variants) { (cursor) throws(StoreError) in
+            try cursor.forEach(withPrefix: primary) { entry in
+                keys.append(Array(entry.key))
+                return true
+            }
+        }
+        return keys
+    }
+
+    // MARK: Recency
+
+    func recencyValue(_ key: [UInt8]) throws(StoreError) -> Recency.Touch? {
+        try self.txn.recency(of: key, self.db)
+    }
+
+    func setRecency(_ key: [UInt8], tick: UInt64, hits: UInt64) throws(StoreError) {
+        if let old = try self.recencyValue(key) {
+            try self.txn.delete(self.db.lru, Keys.lru(tick: old.tick, variant: key))
+        }
+        var value = RecordWriter(capacity: 16)
+        value.write(tick)
+        value.write(hits)
+        try self.txn.put(self.db.recency, key, value.bytes)
+        try self.txn.put(self.db.lru, Keys.lru(tick: tick, variant: key), [])
+    }
+
+    func removeRecency(_ key: [UInt8]) throws(StoreError) {
+        guard let old = try self.recencyValue(key) else { return }
+        try self.txn.delete(self.db.lru, Keys.lru(tick: old.tick, variant: key))
+        try self.txn.delete(self.db.recency, key)
+    }
+
+    /// Saves hits recorded in memory: moves each variant to its new place in the LRU order.
+    mutating func apply(_ touches: [[UInt8]: Recency.Touch]) throws(StoreError) {
+        for (key, touch) in touches {
+            guard try self.txn.get(self.db.variants, key) != nil else { continue }
+            let old = try self.recencyValue(key)
+            let tick = max(touch.tick, old?.tick ?? 0)
+            try self.setRecency(key, tick: tick, hits: (old?.hits ?? 0) + touch.hits)
+            self.counters.add(.hits, Int64(touch.hits))
+        }
+    }
+}
+
+extension StoredVariant {
+    init(record: VariantRecord, hits: UInt64) {
+        self.init(
+            primaryKey: record.primaryKey,
+            secondaryKey: record.secondaryKey,
+            metadata: record.metadata,
+            bodyID: record.bodyID,
+            digest: record.digest,
+            bodySize: record.bodySize,
+            hits: hits
+        )
+    }
+}
