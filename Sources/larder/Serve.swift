@@ -21,7 +21,7 @@ struct Serve: AsyncParsableCommand {
         let accessLogger = configuration.accessLog ? Logger(label: "larder.access") : nil
 
         let signals = SignalWaiter(signals: [SIGTERM, SIGINT])
-        let group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: configuration.workers ?? CPUAffinity.availableCount())
         let threadPool = NIOThreadPool(numberOfThreads: 2)
         threadPool.start()
         let server = ProxyServer(

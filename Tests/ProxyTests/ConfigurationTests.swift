@@ -21,6 +21,7 @@ struct ConfigurationTests {
             mode: reverse
             listen: 0.0.0.0:8080
             admin: off
+            workers: 3
             upstreams: [http://10.0.0.1:81, http://origin.example]
             cache: {dir: /var/cache/larder, size: 10GiB}
             limits: {request_line: 4KiB, header_bytes: 8KiB, header_count: 50, request_body: 2MiB}
@@ -34,6 +35,7 @@ struct ConfigurationTests {
         #expect(configuration.mode == .reverse)
         #expect(configuration.listen == ListenAddress(host: "0.0.0.0", port: 8080))
         #expect(configuration.admin == nil)
+        #expect(configuration.workers == 3)
         #expect(configuration.upstreams == [
             Origin(scheme: "http", host: "10.0.0.1", port: 81), Origin(scheme: "http", host: "origin.example", port: 80),
         ])
@@ -62,6 +64,7 @@ struct ConfigurationTests {
             ("forward:\n  connect_ports: [0]\n", "line 2: forward.connect_ports: expected ports between 1 and 65535"),
             ("mode: forward\n  bad: [\n", "line 2: YAML syntax: mapping values are not allowed in this context"),
             ("- a\n- b\n", "line 1: the file must be a mapping of keys"),
+            ("workers: many\n", "line 1: workers: expected a number of threads from 1 to 256, or auto"),
             ("mode: reverse\n", "reverse mode needs at least one upstream (upstreams: or --upstream)"),
         ]
     )

@@ -99,6 +99,17 @@ public enum ConfigFile {
             }
         },
         "via": .string(\.viaName),
+        "workers": Setter { node, configuration throws(ValueError) in
+            let text = try scalar(node)
+            if text == "auto" {
+                configuration.workers = nil
+            } else {
+                guard let count = Int(text), (1...256).contains(count) else {
+                    throw ValueError("expected a number of threads from 1 to 256, or auto")
+                }
+                configuration.workers = count
+            }
+        },
         "upstreams": Setter { node, configuration throws(ValueError) in
             guard case .sequence(let items) = node else { throw ValueError("expected a list of URLs") }
             var origins: [Origin] = []

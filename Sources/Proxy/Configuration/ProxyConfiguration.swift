@@ -29,6 +29,8 @@ public struct ProxyConfiguration: Sendable, Hashable {
     public var cacheSize: Int64 = 1 << 30
     /// The pseudonym this proxy writes into Via.
     public var viaName = "larder"
+    /// Event-loop threads; nil means one per CPU the process may run on.
+    public var workers: Int?
 
     public var limits = RequestLimits()
     /// How long a client may take to send a request head once it started one (→ 408).
