@@ -12,6 +12,8 @@ public protocol UpstreamResponseDelegate: AnyObject {
     func upstream(_ connection: UpstreamConnection, didFail error: UpstreamError)
     /// The connection became writable or stopped being writable (request body backpressure).
     func upstreamWritabilityDidChange(_ connection: UpstreamConnection)
+    /// A read from the socket has been delivered in full: the moment to flush what was written downstream.
+    func upstreamDidReadComplete(_ connection: UpstreamConnection)
 }
 
 /// One keep-alive HTTP/1.1 connection to an origin, carrying one exchange at a time.
@@ -145,6 +147,11 @@ public final class UpstreamConnection: ChannelDuplexHandler, RemovableChannelHan
             self.delegate = nil
             delegate?.upstreamDidFinish(self)
         }
+    }
+
+    public func channelReadComplete(context: ChannelHandlerContext) {
+        self.delegate?.upstreamDidReadComplete(self)
+        context.fireChannelReadComplete()
     }
 
     public func channelInactive(context: ChannelHandlerContext) {

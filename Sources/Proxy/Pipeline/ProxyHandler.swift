@@ -41,6 +41,8 @@ final class ProxyHandler: ChannelDuplexHandler {
     private var headStarted = false
     private var quiescing = false
     private var clientAddress = "-"
+    /// An exchange whose upstream connection starts when the current read has been decoded.
+    private var connectAfterRead: Exchange?
 
     init(shared: ProxyContext) {
         self.shared = shared
@@ -171,12 +173,21 @@ final class ProxyHandler: ChannelDuplexHandler {
         exchange.route = route
         exchange.upstream = .connecting(pendingBody: [])
         self.gate.pause()
-        // Connect on the next tick: a malformed body decoded in the same read aborts the request
-        // before a single byte goes upstream.
-        self.context?.eventLoop.assumeIsolated().execute { [self] in
-            guard self.exchange === exchange, case .connecting = exchange.upstream else { return }
-            self.connect(exchange, fresh: false)
-        }
+        // Connect once the current read is fully decoded: a malformed body in the same read aborts
+        // the request before a single byte goes upstream.
+        self.connectAfterRead = exchange
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        self.startPendingConnect()
+        context.fireChannelReadComplete()
+    }
+
+    private func startPendingConnect() {
+        guard let exchange = self.connectAfterRead else { return }
+        self.connectAfterRead = nil
+        guard self.exchange === exchange, case .connecting = exchange.upstream else { return }
+        self.connect(exchange, fresh: false)
     }
 
     private func connect(_ exchange: Exchange, fresh: Bool) {
@@ -374,6 +385,7 @@ final class ProxyHandler: ChannelDuplexHandler {
         for event in events {
             self.handle(event)
         }
+        self.startPendingConnect()  // queued parts were a complete read already
     }
 
     private func abortConnection(reason: String) {
@@ -463,16 +475,24 @@ extension ProxyHandler: UpstreamResponseDelegate {
         exchange.responseStarted = true
         exchange.log.status = head.status.code
         let response = HTTPResponseHead(version: .http1_1, status: head.status, headers: headers)
-        context.writeAndFlush(self.wrapOutboundOut(.head(response)), promise: nil)
+        context.write(self.wrapOutboundOut(.head(response)), promise: nil)
     }
 
     func upstream(_ connection: UpstreamConnection, didReceiveBodyPart part: ByteBuffer) {
         guard let context, let exchange = self.exchange, exchange.httpConnection === connection else { return }
         exchange.log.bytes += part.readableBytes
-        context.writeAndFlush(self.wrapOutboundOut(.body(.byteBuffer(part))), promise: nil)
+        context.write(self.wrapOutboundOut(.body(.byteBuffer(part))), promise: nil)
         if !context.channel.isWritable {
+            // Pause before flushing: a flush that drains fires the writability change (and the
+            // resume) at once, which must find the pause already in place.
             connection.pauseReading()
+            context.flush()
         }
+    }
+
+    func upstreamDidReadComplete(_ connection: UpstreamConnection) {
+        guard self.exchange?.httpConnection === connection else { return }
+        self.context?.flush()
     }
 
     func upstreamDidFinish(_ connection: UpstreamConnection) {
