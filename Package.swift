@@ -34,6 +34,8 @@ let package = Package(
             name: "HTTPRules",
             dependencies: [.product(name: "NIOHTTP1", package: "swift-nio")]
         ),
+        // Pure RFC 9111 caching decisions: storability, freshness, age, validation, Vary, Cache-Status.
+        .target(name: "CachePolicy", dependencies: ["HTTPRules", .product(name: "NIOHTTP1", package: "swift-nio")]),
         // Connections to origins.
         .target(
             name: "Upstream",
@@ -82,6 +84,10 @@ let package = Package(
             path: "Tests/TestSupport"
         ),
         .testTarget(name: "HTTPRulesTests", dependencies: ["HTTPRules"]),
+        .testTarget(
+            name: "CachePolicyTests",
+            dependencies: ["CachePolicy", .product(name: "NIOHTTP1", package: "swift-nio")]
+        ),
         // A child process the store's crash test kills with SIGKILL mid-fill.
         .executableTarget(
             name: "StoreCrashChild",

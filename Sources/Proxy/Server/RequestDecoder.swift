@@ -242,7 +242,7 @@ struct RequestDecoder: ByteToMessageDecoder {
 
     private static func parseRequestLine(_ line: Slice<UnsafeRawBufferPointer>) throws -> (HTTPMethod, String, HTTPVersion) {
         let parts = line.split(separator: 0x20, maxSplits: 2, omittingEmptySubsequences: false)
-        guard parts.count == 3, !parts[0].isEmpty, !parts[1].isEmpty, parts[0].allSatisfy(isTokenByte),
+        guard parts.count == 3, !parts[0].isEmpty, !parts[1].isEmpty, parts[0].allSatisfy(Token.isTokenByte),
             parts[1].allSatisfy({ $0 > 0x20 && $0 < 0x7F })
         else {
             throw RequestRejection.badRequest("malformed request line")
@@ -265,7 +265,7 @@ struct RequestDecoder: ByteToMessageDecoder {
             throw RequestRejection.badRequest("obsolete line folding in header")
         }
         guard let colon = line.firstIndex(of: UInt8(ascii: ":")), colon > 0,
-            line[0..<colon].allSatisfy(isTokenByte)
+            line[0..<colon].allSatisfy(Token.isTokenByte)
         else {
             throw RequestRejection.badRequest("malformed header field")
         }
@@ -325,20 +325,5 @@ struct RequestDecoder: ByteToMessageDecoder {
         case UInt8(ascii: "A")...UInt8(ascii: "F"): return Int(byte - UInt8(ascii: "A") + 10)
         default: return nil
         }
-    }
-}
-
-/// tchar of RFC 9110 §5.6.2.
-private func isTokenByte(_ byte: UInt8) -> Bool {
-    switch byte {
-    case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
-        UInt8(ascii: "0")...UInt8(ascii: "9"):
-        return true
-    case UInt8(ascii: "!"), UInt8(ascii: "#"), UInt8(ascii: "$"), UInt8(ascii: "%"), UInt8(ascii: "&"),
-        UInt8(ascii: "'"), UInt8(ascii: "*"), UInt8(ascii: "+"), UInt8(ascii: "-"), UInt8(ascii: "."),
-        UInt8(ascii: "^"), UInt8(ascii: "_"), UInt8(ascii: "`"), UInt8(ascii: "|"), UInt8(ascii: "~"):
-        return true
-    default:
-        return false
     }
 }

@@ -1,0 +1,92 @@
+import NIOHTTP1
+
+/// One cache's entry in the `Cache-Status` response field (RFC 9211).
+///
+/// Serialised as an RFC 8941 List member: the cache name as an sf-token when it is one (else an sf-string),
+/// then parameters in the order `hit`, `fwd`, `fwd-status`, `ttl`, `stored`, `collapsed`, `key`, `detail`.
+/// Boolean parameters appear bare when true and not at all when false; `key` is always an sf-string, `detail` a
+/// token when it can be.
+public struct CacheStatus: Hashable, Sendable, CustomStringConvertible {
+    /// Why the request went forward (RFC 9211 §2.2).
+    public enum ForwardReason: String, Hashable, Sendable {
+        /// The cache was configured not to handle this request.
+        case bypass
+        /// The request method's semantics require forwarding.
+        case method
+        /// No stored response for the URI.
+        case uriMiss = "uri-miss"
+        /// Stored responses for the URI, none matching the request's `Vary` fields.
+        case varyMiss = "vary-miss"
+        /// No usable stored response (when uri-miss and vary-miss cannot be told apart).
+        case miss
+        /// A fresh response was stored but the request's directives did not allow its use.
+        case request
+        /// The stored response was stale (or needed validation).
+        case stale
+        /// A partial stored response did not cover the request.
+        case partial
+    }
+
+    public var cacheName: String
+    /// The request was satisfied by the cache (RFC 9211 §2.1).
+    public var hit: Bool
+    public var forward: ForwardReason?
+    /// The status code of the forwarded request's response (RFC 9211 §2.3).
+    public var forwardStatus: Int?
+    /// Remaining freshness in seconds; negative when stale (RFC 9211 §2.4).
+    public var ttl: Int64?
+    /// The response was stored (RFC 9211 §2.5).
+    public var stored: Bool
+    /// The request was collapsed with another one (RFC 9211 §2.6).
+    public var collapsed: Bool
+    /// The cache key, only when the operator asks for it (RFC 9211 §2.7).
+    public var key: String?
+    /// Free-form detail: a `NotStorableReason`, a revalidation reason… (RFC 9211 §2.8).
+    public var detail: String?
+
+    public init(
+        cacheName: String = "larder",
+        hit: Bool = false,
+        forward: ForwardReason? = nil,
+        forwardStatus: Int? = nil,
+        ttl: Int64? = nil,
+        stored: Bool = false,
+        collapsed: Bool = false,
+        key: String? = nil,
+        detail: String? = nil
+    ) {
+        self.cacheName = cacheName
+        self.hit = hit
+        self.forward = forward
+        self.forwardStatus = forwardStatus
+        self.ttl = ttl
+        self.stored = stored
+        self.collapsed = collapsed
+        self.key = key
+        self.detail = detail
+    }
+
+    /// The serialised list member, e.g. `larder; hit; ttl=376` or `larder; fwd=uri-miss; fwd-status=200; stored`.
+    public var fieldValue: String {
+        var value = StructuredField.tokenOrString(self.cacheName)
+        if self.hit { value += "; hit" }
+        if let forward { value += "; fwd=\(forward.rawValue)" }
+        if let forwardStatus { value += "; fwd-status=\(forwardStatus)" }
+        if let ttl { value += "; ttl=\(ttl)" }
+        if self.stored { value += "; stored" }
+        if self.collapsed { value += "; collapsed" }
+        if let key { value += "; key=\(StructuredField.string(key))" }
+        if let detail { value += "; detail=\(StructuredField.tokenOrString(detail))" }
+        return value
+    }
+
+    public var description: String { self.fieldValue }
+
+    /// Adds this entry after any entries from caches nearer the origin, keeping theirs (RFC 9211 §2: the last
+    /// member is the cache nearest the user).
+    public func append(to headers: inout HTTPHeaders) {
+        let existing = headers["cache-status"]
+        headers.remove(name: "cache-status")
+        headers.add(name: "Cache-Status", value: (existing + [self.fieldValue]).joined(separator: ", "))
+    }
+}
