@@ -51,6 +51,8 @@ let package = Package(
         .target(
             name: "Proxy",
             dependencies: [
+                "CachePolicy",
+                "CacheStore",
                 "HTTPRules",
                 "Upstream",
                 .product(name: "NIOCore", package: "swift-nio"),

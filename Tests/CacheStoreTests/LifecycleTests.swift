@@ -1,4 +1,5 @@
 import CacheStore
+import TestSupport
 import Testing
 
 @Suite("Open, close and limits")

@@ -1,31 +1,7 @@
 import CacheStore
+import TestSupport
 import Glibc
 import Synchronization
-
-/// A directory made with mkdtemp under /tmp; `remove()` deletes it and the files in it.
-struct TemporaryDirectory: Sendable {
-    let path: String
-
-    init() {
-        var template = Array("/tmp/larder-store-XXXXXX".utf8CString)
-        let made = template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) }
-        precondition(made != nil, "mkdtemp failed: errno \(errno)")
-        self.path = String(decoding: template.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-    }
-
-    func remove() {
-        if let directory = opendir(self.path) {
-            while let entry = readdir(directory) {
-                let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                    String(cString: raw.bindMemory(to: CChar.self).baseAddress!)
-                }
-                if name != "." && name != ".." { unlink(self.path + "/" + name) }
-            }
-            closedir(directory)
-        }
-        rmdir(self.path)
-    }
-}
 
 /// Opens a store in a fresh temporary directory, runs `body`, closes and removes it.
 func withStore<T>(

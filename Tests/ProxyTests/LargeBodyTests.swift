@@ -51,15 +51,18 @@ struct LargeBodyTests {
 struct LarderProcess: Sendable {
     let process: ChildProcess
     let port: Int
+    /// Holds the config file and the cache store; removed when the process stops.
+    let directory: TemporaryDirectory
 
     /// Starts `larder serve` on a port of its own choosing (read back from its start-up log line), so no
     /// other test can take the port in between; the access log is off so the output pipe never fills.
     static func start(arguments: [String]) async throws -> LarderProcess {
-        let name = "/tmp/larder-test-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        let directory = TemporaryDirectory()
+        let name = directory.path + "/larder"
         try "log:\n  access: false\n".write(toFile: "\(name).yaml")
         let process = try ChildProcess(
             try ChildProcess.siblingExecutable(named: "larder"),
-            ["serve", "--config", "\(name).yaml", "--listen", "127.0.0.1:0", "--admin", "off", "--cache-dir", name]
+            ["serve", "--config", "\(name).yaml", "--listen", "127.0.0.1:0", "--admin", "off", "--cache-dir", directory.path]
                 + arguments,
             captureOutput: true)
         let port = try await NIOThreadPool.singleton.runIfActive {
@@ -72,7 +75,7 @@ struct LarderProcess: Sendable {
         guard let port else {
             throw ChildProcess.SpawnError(description: "larder did not report a listening address")
         }
-        return LarderProcess(process: process, port: port)
+        return LarderProcess(process: process, port: port, directory: directory)
     }
 
     /// VmHWM from /proc: the most resident memory the process has had.
@@ -88,6 +91,7 @@ struct LarderProcess: Sendable {
             self.process.signal(SIGTERM)
             self.process.wait()
         }
+        self.directory.remove()
     }
 }
 

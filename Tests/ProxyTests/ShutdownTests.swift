@@ -22,6 +22,7 @@ struct ShutdownTests {
         #expect(closed, "the connection closes after the in-flight response")
         let status = try await NIOThreadPool.singleton.runIfActive { larder.process.wait() }
         #expect(status == 0)
+        larder.directory.remove()
         await origin.shutdown()
     }
 }

@@ -8,6 +8,8 @@ import Upstream
 public final class TestLarder: Sendable {
     public let server: ProxyServer
     public let port: Int
+    /// The cache store's directory, removed at shutdown.
+    public let cacheDirectory: TemporaryDirectory
     private let group: MultiThreadedEventLoopGroup
     private let threadPool: NIOThreadPool
 
@@ -25,6 +27,8 @@ public final class TestLarder: Sendable {
         configuration.accessLog = false
         configuration.allowPrivateTargets = true
         configuration.upstreams = upstreams.compactMap { Origin(url: $0) }
+        let cacheDirectory = TemporaryDirectory()
+        configuration.cacheDirectory = cacheDirectory.path
         configure(&configuration)
 
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 2)
@@ -39,14 +43,24 @@ public final class TestLarder: Sendable {
         } catch {
             try? await threadPool.shutdownGracefully()
             try? await group.shutdownGracefully()
+            cacheDirectory.remove()
             throw error
         }
-        return TestLarder(server: server, port: server.localAddress?.port ?? 0, group: group, threadPool: threadPool)
+        return TestLarder(
+            server: server, port: server.localAddress?.port ?? 0, cacheDirectory: cacheDirectory, group: group,
+            threadPool: threadPool)
     }
 
-    private init(server: ProxyServer, port: Int, group: MultiThreadedEventLoopGroup, threadPool: NIOThreadPool) {
+    private init(
+        server: ProxyServer,
+        port: Int,
+        cacheDirectory: TemporaryDirectory,
+        group: MultiThreadedEventLoopGroup,
+        threadPool: NIOThreadPool
+    ) {
         self.server = server
         self.port = port
+        self.cacheDirectory = cacheDirectory
         self.group = group
         self.threadPool = threadPool
     }
@@ -55,6 +69,7 @@ public final class TestLarder: Sendable {
         await self.server.shutdown()
         try? await self.threadPool.shutdownGracefully()
         try? await self.group.shutdownGracefully()
+        self.cacheDirectory.remove()
     }
 }
 

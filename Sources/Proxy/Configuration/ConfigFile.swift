@@ -122,6 +122,7 @@ public enum ConfigFile {
             }
             configuration.upstreams = origins
         },
+        "cache.enabled": .boolean(\.cacheEnabled),
         "cache.dir": .string(\.cacheDirectory),
         "cache.size": .size(\.cacheSize),
         "limits.request_line": .size(\.limits.maxRequestLineBytes),

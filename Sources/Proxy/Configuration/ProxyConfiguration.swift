@@ -23,6 +23,8 @@ public struct ProxyConfiguration: Sendable, Hashable {
     public var admin: ListenAddress? = ListenAddress(host: "127.0.0.1", port: 9090)
     /// Origins for reverse mode, used in turn.
     public var upstreams: [Origin] = []
+    /// Whether responses are cached at all (off: a pure streaming proxy; the store is not opened).
+    public var cacheEnabled = true
     /// Directory of the cache store.
     public var cacheDirectory = "./larder-cache"
     /// Byte budget of the cache store.

@@ -1,3 +1,5 @@
+import CachePolicy
+import CacheStore
 import HTTPRules
 import NIOCore
 import NIOHTTP1
@@ -13,6 +15,10 @@ final class Exchange {
         case connecting(pendingBody: [ByteBuffer])
         case http(UpstreamConnection)
         case tunnel(TunnelConnection)
+        /// A stored response will answer, once the current read is decoded.
+        case cacheHit(variant: StoredVariant, headers: HTTPHeaders, age: Int64)
+        /// A stored body is being sent.
+        case cached(BodyReader)
         /// Answered by Larder itself (an error), or the upstream side is done.
         case none
     }
@@ -34,6 +40,15 @@ final class Exchange {
     /// A second connection was already tried after a pooled one failed.
     var retried = false
 
+    /// The primary cache key, when the request may be answered from or stored in the cache.
+    var cacheKey: String?
+    /// What the cache did, for the Cache-Status field and the access log; nil when it was not involved.
+    var cacheStatus: CacheStatus?
+    /// The store fill receiving the response body, when the response is being stored.
+    var fill: Fill?
+    /// When the request went upstream (ms since the epoch), for the stored response's age.
+    var requestTime: Int64 = 0
+
     init(request: HTTPRequestHead, client: String) {
         self.request = request
         self.keepAlive = request.version.keepsAlive(request.headers)
@@ -50,5 +65,30 @@ final class Exchange {
     var tunnelConnection: TunnelConnection? {
         if case .tunnel(let tunnel) = self.upstream { return tunnel }
         return nil
+    }
+
+    /// Stops storing the response (the exchange failed or was cut short): nothing partial becomes servable.
+    func abandonFill() {
+        self.fill?.abort()
+        self.fill = nil
+    }
+
+    /// Releases whatever the exchange holds upstream: the connection, tunnel, stored body or fill.
+    func releaseUpstream() {
+        switch self.upstream {
+        case .http(let connection): connection.abort()
+        case .tunnel(let tunnel): tunnel.close()
+        case .cached(let reader): reader.close()
+        case .connecting, .cacheHit, .none: break
+        }
+        self.upstream = .none
+        self.abandonFill()
+    }
+
+    /// Records the cache's verdict in the access log entry.
+    func noteCacheStatus() {
+        guard let status = self.cacheStatus else { return }
+        self.log.cacheStatus = status.hit ? "hit" : (status.forward?.rawValue ?? "-")
+        if status.stored { self.log.cacheStatus += ",stored" }
     }
 }

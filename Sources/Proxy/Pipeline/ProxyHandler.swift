@@ -1,3 +1,5 @@
+import CachePolicy
+import CacheStore
 import HTTPRules
 import Logging
 import NIOCore
@@ -9,6 +11,8 @@ struct ProxyContext: Sendable {
     let configuration: ProxyConfiguration
     let router: any Router
     let upstreams: Upstreams
+    /// The cache; nil when caching is off.
+    let cache: HTTPCache?
     let accessLog: AccessLog
     let logger: Logger
 }
@@ -30,10 +34,10 @@ final class ProxyHandler: ChannelDuplexHandler {
         case rejection(RequestRejection)
     }
 
-    private let shared: ProxyContext
-    private var context: ChannelHandlerContext?
+    let shared: ProxyContext
+    var context: ChannelHandlerContext?
     private var gate = ReadGate()
-    private var exchange: Exchange?
+    var exchange: Exchange?
     /// Parts of pipelined requests that arrived while an earlier response was still being sent.
     private var queued: [Queued] = []
     private var timer: Scheduled<Void>?
@@ -104,9 +108,8 @@ final class ProxyHandler: ChannelDuplexHandler {
     func channelInactive(context: ChannelHandlerContext) {
         self.timer?.cancel()
         if let exchange = self.exchange {
-            exchange.httpConnection?.abort()
-            exchange.tunnelConnection?.close()
-            exchange.upstream = .none
+            exchange.releaseUpstream()
+            exchange.noteCacheStatus()
             if !exchange.responseEnded && exchange.request.method != .CONNECT {
                 exchange.log.error = exchange.log.error ?? "client closed the connection"
             }
@@ -120,6 +123,7 @@ final class ProxyHandler: ChannelDuplexHandler {
         if context.channel.isWritable {
             self.exchange?.httpConnection?.resumeReading()
             self.exchange?.tunnelConnection?.resumeReading()
+            self.pumpCachedBody()
         }
         context.fireChannelWritabilityChanged()
     }
@@ -172,6 +176,23 @@ final class ProxyHandler: ChannelDuplexHandler {
         }
         exchange.route = route
         exchange.upstream = .connecting(pendingBody: [])
+        if case .exchange = route, let cache = self.shared.cache, head.method == .GET || head.method == .HEAD,
+            let key = cache.key(for: head)
+        {
+            exchange.cacheKey = key
+            switch cache.lookup(head, key: key) {
+            case .hit(let variant, let headers, let age, let ttl):
+                exchange.cacheStatus = CacheStatus(hit: true, ttl: ttl)
+                exchange.upstream = .cacheHit(variant: variant, headers: headers, age: age)
+            case .forward(let reason):
+                exchange.cacheStatus = CacheStatus(forward: reason)
+            case .gatewayTimeout:
+                exchange.cacheStatus = CacheStatus(forward: .request, detail: "only-if-cached")
+                exchange.noteCacheStatus()
+                return self.respondLocally(
+                    RequestRejection(.gatewayTimeout, "only-if-cached: nothing usable is stored", keepsConnection: true))
+            }
+        }
         self.gate.pause()
         // Connect once the current read is fully decoded: a malformed body in the same read aborts
         // the request before a single byte goes upstream.
@@ -186,11 +207,18 @@ final class ProxyHandler: ChannelDuplexHandler {
     private func startPendingConnect() {
         guard let exchange = self.connectAfterRead else { return }
         self.connectAfterRead = nil
-        guard self.exchange === exchange, case .connecting = exchange.upstream else { return }
-        self.connect(exchange, fresh: false)
+        guard self.exchange === exchange else { return }
+        switch exchange.upstream {
+        case .connecting:
+            self.connect(exchange, fresh: false)
+        case .cacheHit(let variant, let headers, let age):
+            self.serveFromCache(exchange, variant: variant, headers: headers, age: age)
+        case .http, .tunnel, .cached, .none:
+            break
+        }
     }
 
-    private func connect(_ exchange: Exchange, fresh: Bool) {
+    func connect(_ exchange: Exchange, fresh: Bool) {
         guard let context, let route = exchange.route else { return }
         switch route {
         case .exchange(let origin, _, let allowInternal):
@@ -233,6 +261,7 @@ final class ProxyHandler: ChannelDuplexHandler {
     private func startForwarding(_ exchange: Exchange, over connection: UpstreamConnection, pendingBody: [ByteBuffer]) {
         guard case .exchange(_, let head, _)? = exchange.route else { return }
         exchange.upstream = .http(connection)
+        exchange.requestTime = self.shared.cache?.clock() ?? 0
         connection.send(head: head, delegate: self)
         if exchange.expectsContinue && !exchange.requestEnded {
             exchange.expectsContinue = false
@@ -279,8 +308,8 @@ final class ProxyHandler: ChannelDuplexHandler {
         case .tunnel(let tunnel):
             tunnel.write(part)
             if !tunnel.isWritable { self.gate.pause() }
-        case .none:
-            break  // the response was already decided (an error); the rest of the body is dropped
+        case .cacheHit, .cached, .none:
+            break  // the response was already decided (an error or a stored answer); the body is dropped
         }
     }
 
@@ -303,7 +332,7 @@ final class ProxyHandler: ChannelDuplexHandler {
             exchange.log.error = rejection.reason
             return self.abortConnection(reason: rejection.reason)
         }
-        self.exchange?.httpConnection?.abort()
+        self.exchange?.releaseUpstream()
         self.respondLocally(rejection)
     }
 
@@ -341,8 +370,18 @@ final class ProxyHandler: ChannelDuplexHandler {
         self.endResponse(exchange)
     }
 
+    /// Connection: close when the exchange ends the connection; keep-alive spelled out for HTTP/1.0 clients.
+    func setPersistence(of exchange: Exchange, in headers: inout HTTPHeaders) {
+        if !exchange.keepAlive {
+            headers.replaceOrAdd(name: "connection", value: "close")
+        } else if exchange.request.version.minor == 0 {
+            headers.replaceOrAdd(name: "connection", value: "keep-alive")
+        }
+    }
+
     private func upstreamFailed(_ exchange: Exchange, error: UpstreamError) {
         exchange.upstream = .none
+        exchange.abandonFill()
         if exchange.responseStarted {
             exchange.log.error = error.detail
             return self.abortConnection(reason: error.detail)
@@ -350,7 +389,7 @@ final class ProxyHandler: ChannelDuplexHandler {
         self.respondLocally(RequestRejection(error.status, error.detail, keepsConnection: true))
     }
 
-    private func endResponse(_ exchange: Exchange) {
+    func endResponse(_ exchange: Exchange) {
         guard let context else { return }
         exchange.responseEnded = true
         let written = context.writeAndFlush(self.wrapOutboundOut(.end(nil)))
@@ -366,6 +405,7 @@ final class ProxyHandler: ChannelDuplexHandler {
     /// Ends the exchange once both the request and the response are complete (or the connection is closing).
     private func finish(_ exchange: Exchange, closing: Bool = false) {
         guard self.exchange === exchange, exchange.isComplete || closing else { return }
+        exchange.noteCacheStatus()
         self.shared.accessLog.record(exchange.log)
         self.exchange = nil
         guard exchange.keepAlive, !closing else {
@@ -388,12 +428,10 @@ final class ProxyHandler: ChannelDuplexHandler {
         self.startPendingConnect()  // queued parts were a complete read already
     }
 
-    private func abortConnection(reason: String) {
+    func abortConnection(reason: String) {
         if let exchange = self.exchange {
             exchange.log.error = exchange.log.error ?? reason
-            exchange.httpConnection?.abort()
-            exchange.tunnelConnection?.close()
-            exchange.upstream = .none
+            exchange.releaseUpstream()
         }
         self.context?.close(promise: nil)
     }
@@ -404,7 +442,7 @@ final class ProxyHandler: ChannelDuplexHandler {
         switch exchange.upstream {
         case .http(let connection): upstreamWritable = connection.isWritable
         case .tunnel(let tunnel): upstreamWritable = tunnel.isWritable
-        case .connecting, .none: upstreamWritable = false
+        case .connecting, .cacheHit, .cached, .none: upstreamWritable = false
         }
         if upstreamWritable && !exchange.requestEnded {
             self.gate.resume(context: context)
@@ -467,11 +505,10 @@ extension ProxyHandler: UpstreamResponseDelegate {
         case .none:
             break
         }
-        if !exchange.keepAlive {
-            headers.replaceOrAdd(name: "connection", value: "close")
-        } else if !clientSpeaks11 {
-            headers.replaceOrAdd(name: "connection", value: "keep-alive")
+        if let cache = self.shared.cache {
+            self.applyCache(cache, to: exchange, response: head, headers: &headers)
         }
+        self.setPersistence(of: exchange, in: &headers)
         exchange.responseStarted = true
         exchange.log.status = head.status.code
         let response = HTTPResponseHead(version: .http1_1, status: head.status, headers: headers)
@@ -481,6 +518,9 @@ extension ProxyHandler: UpstreamResponseDelegate {
     func upstream(_ connection: UpstreamConnection, didReceiveBodyPart part: ByteBuffer) {
         guard let context, let exchange = self.exchange, exchange.httpConnection === connection else { return }
         exchange.log.bytes += part.readableBytes
+        if let fill = exchange.fill {
+            self.store(part, in: fill, for: exchange, pausing: connection)
+        }
         context.write(self.wrapOutboundOut(.body(.byteBuffer(part))), promise: nil)
         if !context.channel.isWritable {
             // Pause before flushing: a flush that drains fires the writability change (and the
@@ -498,6 +538,8 @@ extension ProxyHandler: UpstreamResponseDelegate {
     func upstreamDidFinish(_ connection: UpstreamConnection) {
         guard let exchange = self.exchange, exchange.httpConnection === connection else { return }
         exchange.upstream = .none
+        exchange.fill?.finish { _ in }
+        exchange.fill = nil
         if exchange.requestEnded, let context = self.context {
             self.shared.upstreams.pool(for: context.eventLoop).release(connection)
         } else {

@@ -1,3 +1,5 @@
+import CachePolicy
+import CacheStore
 import HTTPRules
 import Logging
 import NIOCore
@@ -19,6 +21,7 @@ public final class ProxyServer: Sendable {
     private let state = Mutex<Running?>(nil)
 
     private struct Running: Sendable {
+        var cache: HTTPCache?
         var proxyChannel: any Channel
         var adminChannel: (any Channel)?
         var connections: ConnectionTracker
@@ -49,11 +52,13 @@ public final class ProxyServer: Sendable {
     /// Binds the listeners. Throws ``ConfigurationError`` for an unusable configuration and the bind error otherwise.
     public func start() async throws {
         try self.configuration.validate()
+        let cache = try self.openCache()
         let context = ProxyContext(
             configuration: self.configuration,
             router: Self.makeRouter(self.configuration),
             upstreams: Upstreams(configuration: self.configuration.upstream, group: self.group,
                                  threadPool: self.threadPool),
+            cache: cache,
             accessLog: AccessLog(logger: self.accessLogger),
             logger: self.logger
         )
@@ -84,11 +89,12 @@ public final class ProxyServer: Sendable {
                 adminChannel = try await AdminServer.bind(admin, group: self.group)
             } catch {
                 try? await proxyChannel.close()
+                cache?.store.close()
                 throw error
             }
         }
         self.state.withLock {
-            $0 = Running(proxyChannel: proxyChannel, adminChannel: adminChannel, connections: connections)
+            $0 = Running(cache: cache, proxyChannel: proxyChannel, adminChannel: adminChannel, connections: connections)
         }
         self.logger.info(
             "larder listening",
@@ -115,6 +121,23 @@ public final class ProxyServer: Sendable {
         await running.connections.quiesce()
         deadline.cancel()
         try? await running.adminChannel?.close()
+        running.cache?.store.close()
+    }
+
+    /// Waits until every response already handed to the store is committed (tests, admin, shutdown).
+    public func flushCache() async throws {
+        guard let cache = self.state.withLock({ $0?.cache }) else { return }
+        try await cache.store.flush()
+    }
+
+    /// Opens the store under ``ProxyConfiguration/cacheDirectory`` with the configured budget.
+    private func openCache() throws -> HTTPCache? {
+        guard self.configuration.cacheEnabled else { return nil }
+        var storeConfiguration = CacheStore.Configuration()
+        storeConfiguration.maxBytes = self.configuration.cacheSize
+        let store = try CacheStore.open(directory: self.configuration.cacheDirectory, configuration: storeConfiguration)
+        return HTTPCache(
+            store: store, policy: PolicyConfiguration(), keys: CacheKeyConfiguration(), clock: WallClock.milliseconds)
     }
 
     private static func makeRouter(_ configuration: ProxyConfiguration) -> any Router {

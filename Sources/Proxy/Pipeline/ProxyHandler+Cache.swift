@@ -1,0 +1,127 @@
+import CachePolicy
+import CacheStore
+import HTTPRules
+import NIOCore
+import NIOHTTP1
+import Upstream
+
+/// The cache's part of a client connection: answering from a stored response, storing a forwarded one.
+extension ProxyHandler {
+    /// Writes a stored response: its stored fields with Age (RFC 9111 §5.1), Via and Cache-Status added and
+    /// framing set from the stored body size, then the body from the store as the client drains it.
+    func serveFromCache(_ exchange: Exchange, variant: StoredVariant, headers stored: HTTPHeaders, age: Int64) {
+        guard let context, let cache = self.shared.cache else { return }
+        var reader: BodyReader?
+        if exchange.request.method != .HEAD && variant.bodySize > 0 {
+            do {
+                reader = try cache.store.openBody(variant)
+            } catch {
+                // The entry went away between lookup and read (purge, eviction): ask the origin instead.
+                exchange.cacheStatus = CacheStatus(forward: .miss, detail: "entry-gone")
+                exchange.upstream = .connecting(pendingBody: [])
+                return self.connect(exchange, fresh: false)
+            }
+        }
+        var headers = stored
+        headers.replaceOrAdd(name: "age", value: String(age))
+        headers.replaceOrAdd(name: "content-length", value: String(variant.bodySize))
+        Forwarding.appendVia(to: &headers, receivedVersion: .http1_1, pseudonym: self.shared.configuration.viaName)
+        exchange.cacheStatus?.append(to: &headers)
+        self.setPersistence(of: exchange, in: &headers)
+        cache.store.recordHit(variant)
+        exchange.responseStarted = true
+        exchange.log.status = UInt(variant.metadata.status)
+        let head = HTTPResponseHead(
+            version: .http1_1, status: HTTPResponseStatus(statusCode: variant.metadata.status), headers: headers)
+        context.write(self.wrapOutboundOut(.head(head)), promise: nil)
+        guard let reader else {
+            exchange.upstream = .none
+            return self.endResponse(exchange)
+        }
+        exchange.upstream = .cached(reader)
+        self.pumpCachedBody()
+    }
+
+    /// Sends stored body bytes while the client can take them; resumes on writability changes.
+    func pumpCachedBody() {
+        guard let context, let exchange = self.exchange, case .cached(let reader) = exchange.upstream else { return }
+        while context.channel.isWritable {
+            let read: BodyRead<[UInt8]>
+            do {
+                read = try reader.read(maxBytes: 256 * 1024)
+            } catch {
+                return self.abortConnection(reason: "stored body unreadable: \(error)")
+            }
+            switch read {
+            case .data(let bytes):
+                var buffer = context.channel.allocator.buffer(capacity: bytes.count)
+                buffer.writeBytes(bytes)
+                exchange.log.bytes += bytes.count
+                context.write(self.wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil)
+            case .end:
+                reader.close()
+                exchange.upstream = .none
+                return self.endResponse(exchange)
+            case .waiting:
+                // Only a fill in progress waits; complete entries never do. Resume when bytes arrive.
+                let loop = NIOLoopBound(self, eventLoop: context.eventLoop)
+                reader.whenReadable { loop.execute { $0.pumpCachedBody() } }
+                context.flush()
+                return
+            }
+        }
+        context.flush()
+    }
+
+    /// On a forwarded response: starts storing it when RFC 9111 §3 allows, invalidates after unsafe
+    /// methods (§4.4), and adds Cache-Status.
+    func applyCache(_ cache: HTTPCache, to exchange: Exchange, response: HTTPResponseHead, headers: inout HTTPHeaders) {
+        if !Invalidation.isSafe(exchange.request.method) {
+            cache.invalidate(after: exchange.request, response: response)
+        }
+        guard let key = exchange.cacheKey, exchange.request.method == .GET else { return }
+        switch cache.beginFill(
+            request: exchange.request, key: key, response: response, requestTime: exchange.requestTime,
+            responseTime: cache.clock())
+        {
+        case .success(let fill):
+            exchange.fill = fill
+            exchange.cacheStatus?.stored = true
+        case .failure(let refusal):
+            exchange.cacheStatus?.detail = refusal.detail
+        }
+        exchange.cacheStatus?.forwardStatus = Int(response.status.code)
+        exchange.cacheStatus?.append(to: &headers)
+    }
+
+    /// Appends a body part to the fill; when the store asks to slow down, upstream reading pauses until
+    /// it has room. A store error drops the fill, never the client's response.
+    func store(_ part: ByteBuffer, in fill: Fill, for exchange: Exchange, pausing connection: UpstreamConnection) {
+        do {
+            let pressure = try part.withUnsafeReadableBytes { bytes in try fill.append(bytes) }
+            guard pressure == .pause, let context else { return }
+            connection.pauseReading()
+            let loop = NIOLoopBound(self, eventLoop: context.eventLoop)
+            let exchangeID = ObjectIdentifier(exchange)
+            fill.whenWritable {
+                loop.execute { handler in
+                    guard let current = handler.exchange, ObjectIdentifier(current) == exchangeID,
+                        handler.context?.channel.isWritable == true
+                    else { return }
+                    current.httpConnection?.resumeReading()
+                }
+            }
+        } catch {
+            exchange.abandonFill()
+            exchange.cacheStatus?.detail = "store-error"
+        }
+    }
+}
+
+extension NIOLoopBound {
+    /// Runs `body` with the bound value on its event loop, from any thread (store callbacks arrive on the
+    /// store's writer thread).
+    func execute(_ body: @escaping @Sendable (Value) -> Void) {
+        self.eventLoop.execute { body(self.value) }
+    }
+}
