@@ -31,9 +31,11 @@ test: deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 
-## The benchmark suite against nginx (and later Varnish) on this machine.
+## The benchmark suite on this machine: pass-through against nginx, a 4 GiB stream, the store.
 bench: deps
 	Benchmarks/run.sh
+	Benchmarks/stream-rss.sh
+	Benchmarks/store/run.sh
 
 clean:
 	rm -rf .build

@@ -30,7 +30,16 @@ public struct AddressResolver: Sendable {
         allowInternal: Bool,
         on eventLoop: any EventLoop
     ) -> EventLoopFuture<[SocketAddress]> {
-        self.threadPool.runIfActive(eventLoop: eventLoop) { () throws -> [SocketAddress] in
+        // A canonical IP literal needs no lookup: answer on the event loop instead of a thread-pool hop.
+        if let literal = try? SocketAddress(ipAddress: host, port: port) {
+            let addressClass = Self.classify(literal)
+            if !allowInternal && addressClass.isInternal {
+                return eventLoop.makeFailedFuture(
+                    UpstreamError(.refusedTarget(addressClass), "target \(host) is a \(addressClass.rawValue) address"))
+            }
+            return eventLoop.makeSucceededFuture([literal])
+        }
+        return self.threadPool.runIfActive(eventLoop: eventLoop) { () throws -> [SocketAddress] in
             let addresses = try Self.lookUp(host: host, port: port)
             if !allowInternal {
                 for address in addresses {

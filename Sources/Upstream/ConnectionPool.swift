@@ -13,10 +13,12 @@ public final class ConnectionPool {
     private let connector: Connector
     private let configuration: UpstreamConfiguration
     private var idle: [Origin: [IdleEntry]] = [:]
+    /// One timer for the whole pool (not one per idle connection): it closes what idled too long.
+    private var sweep: Scheduled<Void>?
 
     private struct IdleEntry {
         var connection: UpstreamConnection
-        var expiry: Scheduled<Void>
+        var idleSince: NIODeadline
     }
 
     init(eventLoop: any EventLoop, connector: Connector) {
@@ -31,7 +33,6 @@ public final class ConnectionPool {
     public func connection(to origin: Origin, allowInternal: Bool) -> EventLoopFuture<UpstreamConnection> {
         while var entries = self.idle[origin], let entry = entries.popLast() {
             self.idle[origin] = entries.isEmpty ? nil : entries
-            entry.expiry.cancel()
             if entry.connection.isIdleAndOpen {
                 return self.eventLoop.makeSucceededFuture(entry.connection)
             }
@@ -72,13 +73,28 @@ public final class ConnectionPool {
             connection.close()
             return
         }
-        let expiry = self.eventLoop.assumeIsolated().scheduleTask(in: self.configuration.idleTimeout) { [self] in
-            self.remove(connection)
-            connection.close()
-        }
         connection.onClose = { [weak self] closed in self?.remove(closed) }
-        entries.append(IdleEntry(connection: connection, expiry: expiry))
+        entries.append(IdleEntry(connection: connection, idleSince: .now()))
         self.idle[origin] = entries
+        self.scheduleSweep()
+    }
+
+    /// Closes connections idle for longer than the idle timeout; runs while the pool holds any.
+    private func scheduleSweep() {
+        guard self.sweep == nil, !self.idle.isEmpty else { return }
+        self.sweep = self.eventLoop.assumeIsolated().scheduleTask(in: self.configuration.idleTimeout) { [self] in
+            self.sweep = nil
+            let cutoff = NIODeadline.now() - self.configuration.idleTimeout
+            for (origin, entries) in self.idle {
+                // Entries are appended as they go idle, so the expired ones are a prefix.
+                let expired = entries.prefix { $0.idleSince <= cutoff }
+                guard !expired.isEmpty else { continue }
+                let kept = Array(entries.dropFirst(expired.count))
+                self.idle[origin] = kept.isEmpty ? nil : kept
+                expired.forEach { $0.connection.close() }
+            }
+            self.scheduleSweep()
+        }
     }
 
     /// How many idle connections the pool holds for `origin`.
@@ -88,7 +104,6 @@ public final class ConnectionPool {
         guard var entries = self.idle[connection.origin],
             let index = entries.firstIndex(where: { $0.connection === connection })
         else { return }
-        entries[index].expiry.cancel()
         entries.remove(at: index)
         self.idle[connection.origin] = entries.isEmpty ? nil : entries
     }
