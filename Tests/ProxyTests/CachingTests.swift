@@ -152,3 +152,86 @@ struct CachingTests {
         await origin.shutdown()
     }
 }
+
+/// Validation of stored responses (RFC 9111 §4.3) and stale-if-error (RFC 5861 §4) through the pipeline.
+@Suite("Revalidation through the pipeline", .timeLimit(.minutes(2)))
+struct RevalidationTests {
+    /// An origin whose responses are stale at once but validatable: `max-age=0` with an ETag.
+    static func validatingOrigin(onRevalidation: @escaping @Sendable (TestOrigin.Request) -> TestOrigin.Response)
+        -> TestOrigin.Handler
+    {
+        { request in
+            if request.head.headers.contains(name: "if-none-match") { return onRevalidation(request) }
+            return .text("stored body", headers: [
+                ("Cache-Control", "max-age=0, stale-if-error=60"), ("ETag", "\"v1\""), ("X-Version", "1"),
+            ])
+        }
+    }
+
+    @Test("RFC 9111 §4.3.1, §4.3.4: a stale response is validated with If-None-Match and a 304 freshens it")
+    func notModifiedFreshens() async throws {
+        let handler = Self.validatingOrigin { request in
+            // A request marked X-Probe gets a bare 304, so its X-Version can only come from the store.
+            let fields = request.head.headers.contains(name: "x-probe") ? [] : [("X-Version", "2")]
+            return .init(status: .notModified, headers: [("ETag", "\"v1\""), ("Cache-Control", "max-age=0")] + fields)
+        }
+        try await withOriginAndLarder(mode: .reverse, origin: handler) { origin, larder in
+            _ = try await TestClient.exchange(port: larder.port, CachingTests.get("/r"))
+            try await larder.server.flushCache()
+            let second = try await TestClient.exchange(port: larder.port, CachingTests.get("/r"))
+            #expect(second.status == 200)
+            #expect(second.text == "stored body")
+            #expect(second.header("x-version") == "2", "the 304's fields update the stored ones")
+            #expect(second.header("cache-status") == "larder; fwd=stale; fwd-status=304")
+            #expect(origin.requests.count == 2)
+            #expect(origin.requests.last?.head.headers["if-none-match"] == ["\"v1\""])
+            try await larder.server.flushCache()
+            let third = try await TestClient.exchange(port: larder.port, CachingTests.get("/r", "X-Probe: 1\r\n"))
+            #expect(third.header("cache-status") == "larder; fwd=stale; fwd-status=304")
+            #expect(third.header("x-version") == "2", "the freshened fields were stored")
+        }
+    }
+
+    @Test("RFC 5861 §4: an origin error during validation serves the stored response under stale-if-error")
+    func staleIfError() async throws {
+        let handler = Self.validatingOrigin { _ in .text("broken", status: .serviceUnavailable) }
+        try await withOriginAndLarder(mode: .reverse, origin: handler) { _, larder in
+            _ = try await TestClient.exchange(port: larder.port, CachingTests.get("/e"))
+            try await larder.server.flushCache()
+            let second = try await TestClient.exchange(port: larder.port, CachingTests.get("/e"))
+            #expect(second.status == 200)
+            #expect(second.text == "stored body")
+            #expect(second.header("cache-status") == "larder; fwd=stale; fwd-status=503; detail=stale-if-error")
+        }
+    }
+
+    @Test("RFC 9111 §4.3.3: a full response to a validation replaces the stored one")
+    func fullResponseReplaces() async throws {
+        let handler = Self.validatingOrigin { _ in
+            .text("new body", headers: [("Cache-Control", "max-age=60"), ("ETag", "\"v2\"")])
+        }
+        try await withOriginAndLarder(mode: .reverse, origin: handler) { origin, larder in
+            _ = try await TestClient.exchange(port: larder.port, CachingTests.get("/f"))
+            try await larder.server.flushCache()
+            let second = try await TestClient.exchange(port: larder.port, CachingTests.get("/f"))
+            #expect(second.text == "new body")
+            try await larder.server.flushCache()
+            let third = try await TestClient.exchange(port: larder.port, CachingTests.get("/f"))
+            #expect(third.text == "new body")
+            #expect(third.header("cache-status")?.hasPrefix("larder; hit") == true)
+            #expect(origin.requests.count == 2)
+        }
+    }
+
+    @Test("a client's own If-None-Match is forwarded, and the origin's 304 goes back to that client")
+    func clientConditionalsForwarded() async throws {
+        let handler = Self.validatingOrigin { _ in .init(status: .notModified, headers: [("ETag", "\"v1\"")]) }
+        try await withOriginAndLarder(mode: .reverse, origin: handler) { _, larder in
+            _ = try await TestClient.exchange(port: larder.port, CachingTests.get("/c"))
+            try await larder.server.flushCache()
+            let response = try await TestClient.exchange(
+                port: larder.port, CachingTests.get("/c", "If-None-Match: \"v1\"\r\n"))
+            #expect(response.status == 304)
+        }
+    }
+}

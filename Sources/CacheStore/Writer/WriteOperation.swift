@@ -12,6 +12,8 @@ enum WriteOperation {
     /// Frees what a fill wrote.
     case abort(FillState, StoreError)
     case purge(PurgeScope, @Sendable (Result<Int, StoreError>) -> Void)
+    /// Rewrites a variant's record with new metadata if it still refers to the same body.
+    case updateMetadata(StoredVariant, ResponseMetadata, FinishCallback)
     /// The last reader of a released body closed.
     case release(BodyID)
     /// Saves recorded hits; `callback` runs once everything queued before it is committed.
@@ -40,6 +42,7 @@ enum WriteOperation {
         switch self {
         case .finish(_, _, let callback): callback(.failure(error))
         case .purge(_, let callback): callback(.failure(error))
+        case .updateMetadata(_, _, let callback): callback(.failure(error))
         case .barrier(let callback): callback(.failure(error))
         case .limits(_, let callback): callback(.failure(error))
         case .begin, .chunk, .abort, .release: break

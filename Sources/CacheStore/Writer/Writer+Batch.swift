@@ -101,6 +101,14 @@ extension Writer {
         case .purge(let scope, let callback):
             let removed = try mutation.purge(scope)
             effects.callbacks.append { callback(.success(removed)) }
+        case .updateMetadata(let variant, let metadata, let callback):
+            // A variant gone or replaced is an answer, not a failure of the batch.
+            guard let updated = try mutation.updateMetadata(of: variant, to: metadata) else {
+                let error = StoreError.notFound("\(variant.primaryKey) no longer stores \(variant.bodyID)")
+                effects.callbacks.append { callback(.failure(error)) }
+                return
+            }
+            effects.callbacks.append { callback(.success(updated)) }
         case .release(let id):
             try mutation.freeReleased(id)
         case .barrier(let callback):

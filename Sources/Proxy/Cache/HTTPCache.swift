@@ -27,6 +27,9 @@ final class HTTPCache: Sendable {
         /// Serve this stored response: `headers` are its stored fields, `age` the Age value, `ttl` the
         /// remaining freshness (negative when serving stale).
         case hit(variant: StoredVariant, headers: HTTPHeaders, age: Int64, ttl: Int64)
+        /// Ask the origin with these conditional fields whether the stored response is still good
+        /// (RFC 9111 §4.3.1); a 304 then freshens and serves it.
+        case revalidate(StoredRevision, conditionalHeaders: HTTPHeaders)
         /// Go to the origin; the reason is reported in Cache-Status `fwd`.
         case forward(CacheStatus.ForwardReason)
         /// `only-if-cached` and nothing usable is stored (RFC 9111 §5.2.1.7).
@@ -39,10 +42,17 @@ final class HTTPCache: Sendable {
         EffectiveURI(request: request, scheme: "http").map { CacheKey.make($0, configuration: self.keys) }
     }
 
+    /// A stored response being revalidated: the variant, its stored form and its reuse policy.
+    struct StoredRevision {
+        var variant: StoredVariant
+        var stored: StoredResponse
+        var reuse: ReusePolicy
+    }
+
     /// Looks the request up (one read transaction, no write) and decides with `ServingDecision`.
     ///
-    /// A stored response that would need validation is treated as a miss for now: the request goes
-    /// upstream unconditionally and a cacheable answer replaces the stored one.
+    /// Within a `stale-while-revalidate` window the stale response is revalidated before it is
+    /// served (the background refresh comes with request coalescing).
     func lookup(_ request: HTTPRequestHead, key: String) -> Lookup {
         let onlyIfCached = CacheControl(request: request.headers).onlyIfCached
         let variants = (try? self.store.variants(forKey: key)) ?? []
@@ -63,7 +73,11 @@ final class HTTPCache: Sendable {
                 return .hit(variant: variant, headers: headers, age: age, ttl: reuse.remainingFreshness(at: now))
             case .gatewayTimeout:
                 return .gatewayTimeout
-            case .staleWhileRevalidate, .revalidate, .miss:
+            case .revalidate(let conditional, _), .staleWhileRevalidate(_, let conditional):
+                guard !conditional.isEmpty else { return .forward(.stale) }
+                return .revalidate(StoredRevision(variant: variant, stored: stored, reuse: reuse),
+                                   conditionalHeaders: conditional)
+            case .miss:
                 return onlyIfCached ? .gatewayTimeout : .forward(.stale)
             }
         }
@@ -101,6 +115,54 @@ final class HTTPCache: Sendable {
                 try self.store.beginFill(primaryKey: key, secondaryKey: Array(secondaryKey.utf8), metadata: metadata))
         } catch {
             return .failure(FillRefusal(detail: "store-error"))
+        }
+    }
+
+    /// What a validation response means for the stored revision (RFC 9111 §4.3.3–4.3.4, RFC 5861 §4).
+    enum ValidationResult {
+        /// 304 matched: serve the stored body with these freshened fields and this Age; the store is updated.
+        case freshened(headers: HTTPHeaders, age: Int64)
+        /// The origin failed and `stale-if-error` allows the stored response: serve it as it is.
+        case serveStale(age: Int64)
+        /// Forward the origin's response (a full response replaces the stored one if storable).
+        case forward
+        /// A 304 that matches nothing stored: it cannot answer a client that sent no conditional.
+        case unusable304
+    }
+
+    /// Decides what the origin's answer to a validation request means, and persists a freshening.
+    func validated(
+        _ revision: StoredRevision,
+        request: HTTPRequestHead,
+        response: HTTPResponseHead?,
+        requestTime: Int64
+    ) -> ValidationResult {
+        let now = self.clock()
+        let outcome = response.map { Validation.outcome(of: $0.status) } ?? .error
+        switch outcome {
+        case .notModified:
+            guard let response,
+                !Validation.selectStoredResponses(for: response.headers, among: [revision.stored]).isEmpty
+            else { return .unusable304 }
+            let freshened = Validation.freshen(
+                revision.stored, with: response.headers, requestTime: Instant(milliseconds: requestTime),
+                responseTime: Instant(milliseconds: now), configuration: self.policy)
+            var metadata = revision.variant.metadata
+            metadata.headers = freshened.headers.map { HeaderField(name: $0.name, value: $0.value) }
+            metadata.requestTime = requestTime
+            metadata.responseTime = now
+            self.store.updateMetadata(of: revision.variant, to: metadata) { _ in }
+            let age = ReusePolicy(freshened, configuration: self.policy).currentAge(at: Instant(milliseconds: now))
+            return .freshened(headers: freshened.headers, age: age)
+        case .error:
+            switch ServingDecision.onOriginError(
+                policy: revision.reuse, request: request, now: Instant(milliseconds: now), configuration: self.policy)
+            {
+            case .serveStale(let age): return .serveStale(age: age)
+            case .passError: return .forward
+            }
+        case .replaced:
+            return .forward
         }
     }
 

@@ -48,6 +48,11 @@ final class Exchange {
     var fill: Fill?
     /// When the request went upstream (ms since the epoch), for the stored response's age.
     var requestTime: Int64 = 0
+    /// The stored response this request is revalidating, if it went upstream conditionally.
+    var revision: HTTPCache.StoredRevision?
+    /// Set when the origin's answer means "serve the stored response" (a matching 304, or an error
+    /// under stale-if-error): the stored fields to send and the Age. Served once the upstream exchange ends.
+    var answerFromStore: (headers: HTTPHeaders, age: Int64)?
 
     init(request: HTTPRequestHead, client: String) {
         self.request = request

@@ -94,6 +94,46 @@ extension ProxyHandler {
         exchange.cacheStatus?.append(to: &headers)
     }
 
+    /// On the response to a revalidation: a matching 304 or an error under stale-if-error means the
+    /// stored response answers (once this upstream exchange ends). Returns true when the origin's head
+    /// is not to be forwarded.
+    func applyValidation(_ head: HTTPResponseHead, to exchange: Exchange, over connection: UpstreamConnection) -> Bool {
+        guard let revision = exchange.revision, let cache = self.shared.cache else { return false }
+        switch cache.validated(revision, request: exchange.request, response: head, requestTime: exchange.requestTime) {
+        case .freshened(let headers, let age):
+            exchange.cacheStatus?.forwardStatus = Int(head.status.code)
+            exchange.answerFromStore = (headers, age)
+            return true
+        case .serveStale(let age):
+            exchange.cacheStatus?.forwardStatus = Int(head.status.code)
+            exchange.cacheStatus?.detail = "stale-if-error"
+            exchange.answerFromStore = (revision.stored.headers, age)
+            return true
+        case .unusable304:
+            connection.abort()
+            exchange.upstream = .none
+            self.respondLocally(RequestRejection(
+                .badGateway, "the origin's 304 matches no stored response", keepsConnection: exchange.requestEnded))
+            return true
+        case .forward:
+            exchange.revision = nil
+            return false
+        }
+    }
+
+    /// When the origin cannot be reached during a revalidation and stale-if-error allows it, serves the
+    /// stored response (RFC 5861 §4). Returns true when it did.
+    func serveStaleOnError(_ exchange: Exchange, response: HTTPResponseHead?) -> Bool {
+        guard let revision = exchange.revision, let cache = self.shared.cache,
+            case .serveStale(let age) = cache.validated(
+                revision, request: exchange.request, response: response, requestTime: exchange.requestTime)
+        else { return false }
+        exchange.revision = nil
+        exchange.cacheStatus?.detail = "stale-if-error"
+        self.serveFromCache(exchange, variant: revision.variant, headers: revision.stored.headers, age: age)
+        return true
+    }
+
     /// Appends a body part to the fill; when the store asks to slow down, upstream reading pauses until
     /// it has room. A store error drops the fill, never the client's response.
     func store(_ part: ByteBuffer, in fill: Fill, for exchange: Exchange, pausing connection: UpstreamConnection) {

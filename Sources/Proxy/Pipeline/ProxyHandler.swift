@@ -184,6 +184,15 @@ final class ProxyHandler: ChannelDuplexHandler {
             case .hit(let variant, let headers, let age, let ttl):
                 exchange.cacheStatus = CacheStatus(hit: true, ttl: ttl)
                 exchange.upstream = .cacheHit(variant: variant, headers: headers, age: age)
+            case .revalidate(let revision, let conditional):
+                exchange.cacheStatus = CacheStatus(forward: .stale)
+                // A client's own preconditions are forwarded as they are; otherwise Larder asks with the
+                // stored validators and answers the client itself.
+                if !head.headers.hasPreconditions, case .exchange(let origin, var upstreamHead, let allow) = route {
+                    for (name, value) in conditional { upstreamHead.headers.replaceOrAdd(name: name, value: value) }
+                    exchange.route = .exchange(origin: origin, head: upstreamHead, allowInternal: allow)
+                    exchange.revision = revision
+                }
             case .forward(let reason):
                 exchange.cacheStatus = CacheStatus(forward: reason)
             case .gatewayTimeout:
@@ -339,7 +348,7 @@ final class ProxyHandler: ChannelDuplexHandler {
     // MARK: Responses
 
     /// Answers the current request (or a request that never got a head) with an error generated here.
-    private func respondLocally(_ rejection: RequestRejection) {
+    func respondLocally(_ rejection: RequestRejection) {
         guard let context else { return }
         let exchange =
             self.exchange
@@ -382,6 +391,7 @@ final class ProxyHandler: ChannelDuplexHandler {
     private func upstreamFailed(_ exchange: Exchange, error: UpstreamError) {
         exchange.upstream = .none
         exchange.abandonFill()
+        if !exchange.responseStarted, self.serveStaleOnError(exchange, response: nil) { return }
         if exchange.responseStarted {
             exchange.log.error = error.detail
             return self.abortConnection(reason: error.detail)
@@ -483,6 +493,7 @@ final class ProxyHandler: ChannelDuplexHandler {
 extension ProxyHandler: UpstreamResponseDelegate {
     func upstream(_ connection: UpstreamConnection, didReceiveHead head: HTTPResponseHead) {
         guard let context, let exchange = self.exchange, exchange.httpConnection === connection else { return }
+        if exchange.revision != nil, self.applyValidation(head, to: exchange, over: connection) { return }
         guard let framing = BodyFraming.ofResponse(head, requestMethod: exchange.request.method) else {
             connection.abort()
             return self.upstreamFailed(
@@ -517,6 +528,7 @@ extension ProxyHandler: UpstreamResponseDelegate {
 
     func upstream(_ connection: UpstreamConnection, didReceiveBodyPart part: ByteBuffer) {
         guard let context, let exchange = self.exchange, exchange.httpConnection === connection else { return }
+        guard exchange.answerFromStore == nil else { return }  // the origin's error body, replaced by the stored one
         exchange.log.bytes += part.readableBytes
         if let fill = exchange.fill {
             self.store(part, in: fill, for: exchange, pausing: connection)
@@ -544,6 +556,10 @@ extension ProxyHandler: UpstreamResponseDelegate {
             self.shared.upstreams.pool(for: context.eventLoop).release(connection)
         } else {
             connection.abort()  // the request body never finished: the connection's state is unknown
+        }
+        if let answer = exchange.answerFromStore, let revision = exchange.revision {
+            exchange.revision = nil
+            return self.serveFromCache(exchange, variant: revision.variant, headers: answer.headers, age: answer.age)
         }
         self.endResponse(exchange)
     }
