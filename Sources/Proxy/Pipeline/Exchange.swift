@@ -18,7 +18,7 @@ final class Exchange {
         /// A stored response will answer, once the current read is decoded.
         case cacheHit(variant: StoredVariant, headers: HTTPHeaders, age: Int64)
         /// A stored body is being sent.
-        case cached(BodyReader)
+        case cached(StoredBodyStream)
         /// Answered by Larder itself (an error), or the upstream side is done.
         case none
     }
@@ -83,7 +83,7 @@ final class Exchange {
         switch self.upstream {
         case .http(let connection): connection.abort()
         case .tunnel(let tunnel): tunnel.close()
-        case .cached(let reader): reader.close()
+        case .cached(let body): body.close()
         case .connecting, .cacheHit, .none: break
         }
         self.upstream = .none

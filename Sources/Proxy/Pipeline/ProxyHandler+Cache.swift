@@ -7,65 +7,127 @@ import Upstream
 
 /// The cache's part of a client connection: answering from a stored response, storing a forwarded one.
 extension ProxyHandler {
-    /// Writes a stored response: its stored fields with Age (RFC 9111 §5.1), Via and Cache-Status added and
-    /// framing set from the stored body size, then the body from the store as the client drains it.
+    /// Answers from a stored response (RFC 9111 §4): the client's preconditions (RFC 9110 §13.2) may turn it
+    /// into 304 or 412 and a Range into 206 or 416 (RFC 9110 §14); the stored fields get Age (RFC 9111
+    /// §5.1), Via and Cache-Status, framing comes from the stored body size, and the body streams from
+    /// the store as the client drains it.
     func serveFromCache(_ exchange: Exchange, variant: StoredVariant, headers stored: HTTPHeaders, age: Int64) {
         guard let context, let cache = self.shared.cache else { return }
-        var reader: BodyReader?
-        if exchange.request.method != .HEAD && variant.bodySize > 0 {
+        let status = HTTPResponseStatus(statusCode: variant.metadata.status)
+        let storedResponse = StoredResponse(
+            status: status, headers: stored, requestTime: Instant(milliseconds: variant.metadata.requestTime),
+            responseTime: Instant(milliseconds: variant.metadata.responseTime))
+        var headers = stored
+        var answerStatus = status
+        var pieces: [StoredBodyStream.Piece] = []
+        var firstRange: Range<Int64>?? = .some(nil)  // the whole body unless a plan says otherwise
+        var length = variant.bodySize
+
+        switch Conditionals.evaluate(request: exchange.request, stored: storedResponse) {
+        case .notModified(let fields):
+            headers = fields
+            answerStatus = .notModified
+            firstRange = .none
+            length = 0
+        case .preconditionFailed:
+            return self.respondLocally(
+                RequestRejection(.preconditionFailed, "precondition failed", keepsConnection: true))
+        case .proceed:
+            let boundary = "larder-" + String(variant.digest.hex.prefix(24))
+            switch Ranges.plan(request: exchange.request, stored: storedResponse, completeLength: variant.bodySize,
+                               boundary: boundary, configuration: cache.policy)
+            {
+            case .full:
+                break
+            case .single(let range, let contentRange):
+                answerStatus = .partialContent
+                headers.replaceOrAdd(name: "content-range", value: contentRange)
+                firstRange = .some(range.first..<(range.last + 1))
+                length = range.count
+            case .multipart(let ranges, let boundary):
+                answerStatus = .partialContent
+                let contentType = stored.first(name: "content-type")
+                headers.replaceOrAdd(name: "content-type", value: Ranges.multipartContentType(boundary: boundary))
+                for (index, range) in ranges.enumerated() {
+                    let header = Ranges.partHeader(range, completeLength: variant.bodySize, contentType: contentType,
+                                                   boundary: boundary, isFirst: index == 0)
+                    pieces += [.literal(Array(header.utf8)), .range(range)]
+                }
+                pieces.append(.literal(Array(Ranges.multipartTrailer(boundary: boundary).utf8)))
+                firstRange = .none
+                length = Ranges.multipartLength(ranges, completeLength: variant.bodySize, contentType: contentType,
+                                                boundary: boundary)
+            case .unsatisfiable(let contentRange):
+                answerStatus = .rangeNotSatisfiable
+                headers.replaceOrAdd(name: "content-range", value: contentRange)
+                firstRange = .none
+                length = 0
+            }
+        }
+        if exchange.request.method == .HEAD {
+            pieces = []
+            firstRange = .none
+        }
+
+        var body: StoredBodyStream?
+        if case .some(let range) = firstRange, variant.bodySize > 0 {
             do {
-                reader = try cache.store.openBody(variant)
+                let reader = try cache.store.openBody(variant, range: range)
+                body = StoredBodyStream(store: cache.store, variant: variant, first: reader, pieces: pieces)
             } catch {
                 // The entry went away between lookup and read (purge, eviction): ask the origin instead.
                 exchange.cacheStatus = CacheStatus(forward: .miss, detail: "entry-gone")
                 exchange.upstream = .connecting(pendingBody: [])
                 return self.connect(exchange, fresh: false)
             }
+        } else if !pieces.isEmpty {
+            body = StoredBodyStream(store: cache.store, variant: variant, first: nil, pieces: pieces)
         }
-        var headers = stored
+
         headers.replaceOrAdd(name: "age", value: String(age))
-        headers.replaceOrAdd(name: "content-length", value: String(variant.bodySize))
+        if answerStatus != .notModified {
+            headers.replaceOrAdd(name: "content-length", value: String(length))
+        }
         Forwarding.appendVia(to: &headers, receivedVersion: .http1_1, pseudonym: self.shared.configuration.viaName)
         exchange.cacheStatus?.append(to: &headers)
         self.setPersistence(of: exchange, in: &headers)
         cache.store.recordHit(variant)
         exchange.responseStarted = true
-        exchange.log.status = UInt(variant.metadata.status)
-        let head = HTTPResponseHead(
-            version: .http1_1, status: HTTPResponseStatus(statusCode: variant.metadata.status), headers: headers)
-        context.write(self.wrapOutboundOut(.head(head)), promise: nil)
-        guard let reader else {
+        exchange.log.status = answerStatus.code
+        context.write(self.wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: answerStatus,
+                                                                  headers: headers))), promise: nil)
+        guard let body else {
             exchange.upstream = .none
             return self.endResponse(exchange)
         }
-        exchange.upstream = .cached(reader)
+        exchange.upstream = .cached(body)
         self.pumpCachedBody()
     }
 
     /// Sends stored body bytes while the client can take them; resumes on writability changes.
     func pumpCachedBody() {
-        guard let context, let exchange = self.exchange, case .cached(let reader) = exchange.upstream else { return }
+        guard let context, let exchange = self.exchange, case .cached(let body) = exchange.upstream else { return }
         while context.channel.isWritable {
-            let read: BodyRead<[UInt8]>
+            let next: StoredBodyStream.Next
             do {
-                read = try reader.read(maxBytes: 256 * 1024)
+                next = try body.next(maxBytes: 256 * 1024)
             } catch {
                 return self.abortConnection(reason: "stored body unreadable: \(error)")
             }
-            switch read {
-            case .data(let bytes):
+            switch next {
+            case .bytes(let bytes):
                 var buffer = context.channel.allocator.buffer(capacity: bytes.count)
                 buffer.writeBytes(bytes)
                 exchange.log.bytes += bytes.count
                 context.write(self.wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil)
             case .end:
-                reader.close()
+                body.close()
                 exchange.upstream = .none
                 return self.endResponse(exchange)
             case .waiting:
                 // Only a fill in progress waits; complete entries never do. Resume when bytes arrive.
                 let loop = NIOLoopBound(self, eventLoop: context.eventLoop)
-                reader.whenReadable { loop.execute { $0.pumpCachedBody() } }
+                body.whenReadable { loop.execute { $0.pumpCachedBody() } }
                 context.flush()
                 return
             }

@@ -1,0 +1,66 @@
+import CachePolicy
+import CacheStore
+
+/// The body of an answer from the store, as a sequence of pieces: whole stored bodies or byte ranges of
+/// them, with literal bytes between (the part headers of `multipart/byteranges`, RFC 9110 §14.6).
+final class StoredBodyStream {
+    enum Piece {
+        case literal([UInt8])
+        case range(ByteRange?)  // nil: the whole body
+    }
+
+    /// What the next read produced.
+    enum Next {
+        case bytes([UInt8])
+        /// A fill in progress has no more bytes yet; ``whenReadable(_:)`` says when it has.
+        case waiting
+        case end
+    }
+
+    private let store: CacheStore
+    private let variant: StoredVariant
+    private var pieces: ArraySlice<Piece>
+    private var reader: BodyReader?
+
+    /// `first` is an already-open reader whose bytes come before `pieces` (opening it up front is how the
+    /// caller learns that the entry still exists before it commits to a response head).
+    init(store: CacheStore, variant: StoredVariant, first: BodyReader?, pieces: [Piece]) {
+        self.store = store
+        self.variant = variant
+        self.reader = first
+        self.pieces = pieces[...]
+    }
+
+    /// The next bytes to send, at most `maxBytes` of stored content at a time.
+    func next(maxBytes: Int) throws(StoreError) -> Next {
+        while true {
+            if let reader = self.reader {
+                switch try reader.read(maxBytes: maxBytes) {
+                case .data(let bytes): return .bytes(bytes)
+                case .waiting: return .waiting
+                case .end:
+                    reader.close()
+                    self.reader = nil
+                    continue
+                }
+            }
+            guard let piece = self.pieces.popFirst() else { return .end }
+            switch piece {
+            case .literal(let bytes):
+                return .bytes(bytes)
+            case .range(let range):
+                self.reader = try self.store.openBody(self.variant, range: range.map { $0.first..<($0.last + 1) })
+            }
+        }
+    }
+
+    func whenReadable(_ callback: @escaping @Sendable () -> Void) {
+        self.reader?.whenReadable(callback)
+    }
+
+    func close() {
+        self.reader?.close()
+        self.reader = nil
+        self.pieces = []
+    }
+}
