@@ -322,3 +322,66 @@ struct CachedRangeTests {
         }
     }
 }
+
+@Suite("Cache configuration through the pipeline", .timeLimit(.minutes(2)))
+struct CacheConfigurationTests {
+    @Test("RFC 9213: in reverse mode CDN-Cache-Control governs the cache and is not forwarded downstream")
+    func targetedField() async throws {
+        let handler: TestOrigin.Handler = { _ in
+            .text("cdn", headers: [("CDN-Cache-Control", "max-age=60"), ("Cache-Control", "no-store")])
+        }
+        try await withOriginAndLarder(mode: .reverse, origin: handler) { origin, larder in
+            let first = try await TestClient.exchange(port: larder.port, CachingTests.get("/t"))
+            #expect(first.header("cdn-cache-control") == nil)
+            #expect(first.header("cache-control") == "no-store", "the browser-facing field is left alone")
+            try await larder.server.flushCache()
+            let second = try await TestClient.exchange(port: larder.port, CachingTests.get("/t"))
+            #expect(second.header("cache-status")?.hasPrefix("larder; hit") == true)
+            #expect(second.header("cdn-cache-control") == nil)
+            #expect(origin.requests.count == 1)
+        }
+    }
+
+    @Test("ignored query parameters do not split the cache key")
+    func ignoredQueryParameters() async throws {
+        let handler: TestOrigin.Handler = { _ in .text("q", headers: [("Cache-Control", "max-age=60")]) }
+        try await withOriginAndLarder(
+            mode: .reverse, origin: handler, configure: { $0.cacheIgnoredQueryParameters = ["utm_*", "fbclid"] }
+        ) { origin, larder in
+            _ = try await TestClient.exchange(port: larder.port, CachingTests.get("/q?a=1&utm_source=x"))
+            try await larder.server.flushCache()
+            let second = try await TestClient.exchange(port: larder.port, CachingTests.get("/q?fbclid=7&a=1"))
+            #expect(second.header("cache-status")?.hasPrefix("larder; hit") == true)
+            let other = try await TestClient.exchange(port: larder.port, CachingTests.get("/q?a=2"))
+            #expect(other.header("cache-status")?.hasPrefix("larder; fwd=uri-miss") == true)
+            #expect(origin.requests.count == 2)
+        }
+    }
+
+    @Test("a default TTL makes cacheable-by-default responses without freshness fresh")
+    func defaultTTL() async throws {
+        try await withOriginAndLarder(mode: .reverse, configure: { $0.cacheDefaultTTL = 60 }) { origin, larder in
+            _ = try await TestClient.exchange(port: larder.port, CachingTests.get("/d"))
+            try await larder.server.flushCache()
+            let second = try await TestClient.exchange(port: larder.port, CachingTests.get("/d"))
+            #expect(second.header("cache-status")?.hasPrefix("larder; hit") == true)
+            #expect(origin.requests.count == 1)
+        }
+    }
+
+    @Test("bodies over the maximum object size pass through uncached")
+    func maxObjectSize() async throws {
+        let handler: TestOrigin.Handler = { _ in
+            .init(headers: [("Cache-Control", "max-age=60")], body: .pattern(length: 300_000))
+        }
+        try await withOriginAndLarder(
+            mode: .reverse, origin: handler, configure: { $0.cacheMaxObjectSize = 100_000 }
+        ) { origin, larder in
+            let first = try await TestClient.exchange(port: larder.port, CachingTests.get("/big"))
+            #expect(first.bodyDigest == Pattern.digest(length: 300_000))
+            try await larder.server.flushCache()
+            _ = try await TestClient.exchange(port: larder.port, CachingTests.get("/big"))
+            #expect(origin.requests.count == 2)
+        }
+    }
+}

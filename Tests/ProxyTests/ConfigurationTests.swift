@@ -23,7 +23,8 @@ struct ConfigurationTests {
             admin: off
             workers: 3
             upstreams: [http://10.0.0.1:81, http://origin.example]
-            cache: {dir: /var/cache/larder, size: 10GiB}
+            cache: {dir: /var/cache/larder, size: 10GiB, max_object_size: 512MiB, default_ttl: 5m,
+                    ignore_query_parameters: [utm_*, fbclid], targeted_field: akamai-cache-control}
             limits: {request_line: 4KiB, header_bytes: 8KiB, header_count: 50, request_body: 2MiB}
             timeouts: {header_read: 500ms, upstream_read: 2m}
             forward: {allow_private_targets: true, connect_ports: [443, 8443]}
@@ -41,6 +42,10 @@ struct ConfigurationTests {
         ])
         #expect(configuration.cacheDirectory == "/var/cache/larder")
         #expect(configuration.cacheSize == 10 << 30)
+        #expect(configuration.cacheMaxObjectSize == 512 << 20)
+        #expect(configuration.cacheDefaultTTL == 300)
+        #expect(configuration.cacheIgnoredQueryParameters == ["utm_*", "fbclid"])
+        #expect(configuration.cacheTargetedField == "akamai-cache-control")
         #expect(configuration.limits.maxRequestLineBytes == 4096)
         #expect(configuration.limits.maxHeaderCount == 50)
         #expect(configuration.limits.maxBodyBytes == 2 << 20)

@@ -125,6 +125,35 @@ public enum ConfigFile {
         "cache.enabled": .boolean(\.cacheEnabled),
         "cache.dir": .string(\.cacheDirectory),
         "cache.size": .size(\.cacheSize),
+        "cache.max_object_size": Setter { node, configuration throws(ValueError) in
+            let text = try scalar(node)
+            guard let bytes = Units.parseSize(text), bytes > 0 else {
+                throw ValueError("'\(text)' is not a size (like 512MiB, 10GiB or plain bytes)")
+            }
+            configuration.cacheMaxObjectSize = bytes
+        },
+        "cache.default_ttl": Setter { node, configuration throws(ValueError) in
+            let text = try scalar(node)
+            if text == "off" {
+                configuration.cacheDefaultTTL = nil
+            } else {
+                guard let duration = Units.parseDuration(text) else {
+                    throw ValueError("'\(text)' is not a duration (like 500ms, 30s, 5m) or off")
+                }
+                configuration.cacheDefaultTTL = duration.nanoseconds / 1_000_000_000
+            }
+        },
+        "cache.ignore_query_parameters": Setter { node, configuration throws(ValueError) in
+            guard case .sequence(let items) = node else { throw ValueError("expected a list of parameter names") }
+            var names: [String] = []
+            for item in items {
+                let name = try scalar(item)
+                guard !name.isEmpty else { throw ValueError("parameter names must not be empty") }
+                names.append(name)
+            }
+            configuration.cacheIgnoredQueryParameters = names
+        },
+        "cache.targeted_field": .string(\.cacheTargetedField),
         "limits.request_line": .size(\.limits.maxRequestLineBytes),
         "limits.header_bytes": .size(\.limits.maxHeaderBytes),
         "limits.header_count": .integer(\.limits.maxHeaderCount),

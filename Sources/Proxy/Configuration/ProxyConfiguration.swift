@@ -29,6 +29,15 @@ public struct ProxyConfiguration: Sendable, Hashable {
     public var cacheDirectory = "./larder-cache"
     /// Byte budget of the cache store.
     public var cacheSize: Int64 = 1 << 30
+    /// Largest response body stored; larger ones are passed through uncached. nil: no limit but the budget.
+    public var cacheMaxObjectSize: Int64?
+    /// Freshness, in seconds, for cacheable-by-default responses with no expiration and no Last-Modified
+    /// (RFC 9111 §4.2.2 leaves it to the cache). nil: such responses are not fresh.
+    public var cacheDefaultTTL: Int64?
+    /// Query parameters left out of the cache key; an entry ending in `*` is a prefix (`utm_*`).
+    public var cacheIgnoredQueryParameters: [String] = []
+    /// The targeted cache-control field obeyed in reverse mode (RFC 9213), and not forwarded downstream.
+    public var cacheTargetedField = "cdn-cache-control"
     /// The pseudonym this proxy writes into Via.
     public var viaName = "larder"
     /// Event-loop threads; nil means one per CPU the process may run on.

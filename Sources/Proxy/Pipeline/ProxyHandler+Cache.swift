@@ -84,6 +84,7 @@ extension ProxyHandler {
             body = StoredBodyStream(store: cache.store, variant: variant, first: nil, pieces: pieces)
         }
 
+        headers.removeTargetedFields(cache.policy)
         headers.replaceOrAdd(name: "age", value: String(age))
         if answerStatus != .notModified {
             headers.replaceOrAdd(name: "content-length", value: String(length))
@@ -138,6 +139,7 @@ extension ProxyHandler {
     /// On a forwarded response: starts storing it when RFC 9111 §3 allows, invalidates after unsafe
     /// methods (§4.4), and adds Cache-Status.
     func applyCache(_ cache: HTTPCache, to exchange: Exchange, response: HTTPResponseHead, headers: inout HTTPHeaders) {
+        headers.removeTargetedFields(cache.policy)
         if !Invalidation.isSafe(exchange.request.method) {
             cache.invalidate(after: exchange.request, response: response)
         }
@@ -225,5 +227,14 @@ extension NIOLoopBound {
     /// store's writer thread).
     func execute(_ body: @escaping @Sendable (Value) -> Void) {
         self.eventLoop.execute { body(self.value) }
+    }
+}
+
+extension HTTPHeaders {
+    /// Removes the targeted cache-control field the origin addressed to Larder (RFC 9213 §2.1).
+    mutating func removeTargetedFields(_ policy: PolicyConfiguration) {
+        for name in TargetedCacheControl.fieldsToStrip(configuration: policy) {
+            self.remove(name: name)
+        }
     }
 }

@@ -133,11 +133,20 @@ public final class ProxyServer: Sendable {
     /// Opens the store under ``ProxyConfiguration/cacheDirectory`` with the configured budget.
     private func openCache() throws -> HTTPCache? {
         guard self.configuration.cacheEnabled else { return nil }
+        let configuration = self.configuration
         var storeConfiguration = CacheStore.Configuration()
-        storeConfiguration.maxBytes = self.configuration.cacheSize
-        let store = try CacheStore.open(directory: self.configuration.cacheDirectory, configuration: storeConfiguration)
-        return HTTPCache(
-            store: store, policy: PolicyConfiguration(), keys: CacheKeyConfiguration(), clock: WallClock.milliseconds)
+        storeConfiguration.maxBytes = configuration.cacheSize
+        storeConfiguration.maxObjectBytes = configuration.cacheMaxObjectSize
+        let store = try CacheStore.open(directory: configuration.cacheDirectory, configuration: storeConfiguration)
+        let policy = PolicyConfiguration(
+            defaultTTL: configuration.cacheDefaultTTL,
+            targetedFieldName: configuration.cacheTargetedField,
+            honoursTargetedField: configuration.mode == .reverse)
+        let ignored = configuration.cacheIgnoredQueryParameters
+        let keys = CacheKeyConfiguration(
+            ignoredQueryParameters: Set(ignored.filter { !$0.hasSuffix("*") }),
+            ignoredQueryParameterPrefixes: ignored.filter { $0.hasSuffix("*") }.map { String($0.dropLast()) })
+        return HTTPCache(store: store, policy: policy, keys: keys, clock: WallClock.milliseconds)
     }
 
     private static func makeRouter(_ configuration: ProxyConfiguration) -> any Router {
