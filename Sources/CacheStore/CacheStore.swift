@@ -117,8 +117,10 @@ public final class CacheStore: Sendable {
     /// and saved in batches — a hit costs no write transaction.
     public func recordHit(_ variant: StoredVariant) {
         let key = Keys.variant(primary: Keys.primaryHash(variant.primaryKey), secondary: variant.secondaryKey)
-        let waiting = self.context.recency.recordHit(variantKey: key)
-        if waiting == 1 || waiting == Recency.eagerFlushThreshold { self.context.writer.nudge() }
+        // Wake the writer only when the first touch arrives (it then saves on its interval) or when many
+        // wait: one hot variant hit over and over must not wake it on every hit.
+        let (waiting, first) = self.context.recency.recordHit(variantKey: key)
+        if first || waiting == Recency.eagerFlushThreshold { self.context.writer.nudge() }
     }
 
     /// A reader of a stored body, from `range.lowerBound` to `range.upperBound` (default: all).

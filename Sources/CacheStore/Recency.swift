@@ -31,13 +31,15 @@ final class Recency: Sendable {
 
     var currentTick: UInt64 { self.clock.load(ordering: .relaxed) }
 
-    /// Records a hit; returns how many touches are now waiting.
-    func recordHit(variantKey: [UInt8]) -> Int {
+    /// Records a hit; returns how many variants now have touches waiting, and whether this hit made the
+    /// first one (the moment the writer needs a nudge to schedule the next save).
+    func recordHit(variantKey: [UInt8]) -> (waiting: Int, first: Bool) {
         let tick = self.tick()
         return self.touches.withLock { touches in
+            let first = touches.isEmpty
             touches[variantKey, default: Touch(tick: tick, hits: 0)].tick = tick
             touches[variantKey]?.hits += 1
-            return touches.count
+            return (touches.count, first)
         }
     }
 
