@@ -26,7 +26,7 @@ struct ServeOptions: ParsableArguments {
     var admin: String?
 
     @Flag(name: .customLong("allow-private-targets"),
-          help: "Forward mode: allow loopback, private and link-local targets (tests, intranets).")
+          help: "Forward mode: allow loopback, private and link-local targets even on a non-loopback listener.")
     var allowPrivateTargets = false
 
     /// Defaults, then the file, then these flags.

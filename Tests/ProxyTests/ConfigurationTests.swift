@@ -129,3 +129,20 @@ extension String {
         fputs(self, file)
     }
 }
+
+@Suite("Internal targets: the auto default")
+struct PrivateTargetDefaultTests {
+    @Test(
+        "auto allows internal targets only on a loopback listener",
+        arguments: [
+            ("127.0.0.1", Bool?.none, true), ("::1", nil, true), ("localhost", nil, true), ("0.0.0.0", nil, false),
+            ("192.168.1.5", nil, false), ("0.0.0.0", true, true), ("127.0.0.1", false, false),
+        ] as [(String, Bool?, Bool)]
+    )
+    func auto(host: String, setting: Bool?, allowed: Bool) {
+        var configuration = ProxyConfiguration()
+        configuration.listen = ListenAddress(host: host, port: 3128)
+        configuration.allowPrivateTargets = setting
+        #expect(configuration.effectiveAllowPrivateTargets == allowed)
+    }
+}

@@ -166,7 +166,14 @@ public enum ConfigFile {
         "timeouts.upstream_read": .duration(\.upstream.readTimeout),
         "timeouts.upstream_idle": .duration(\.upstream.idleTimeout),
         "upstream_pool.max_idle_per_origin": .integer(\.upstream.maxIdlePerOrigin),
-        "forward.allow_private_targets": .boolean(\.allowPrivateTargets),
+        "forward.allow_private_targets": Setter { node, configuration throws(ValueError) in
+            switch try scalar(node).lowercased() {
+            case "auto": configuration.allowPrivateTargets = nil
+            case "true", "yes", "on": configuration.allowPrivateTargets = true
+            case "false", "no", "off": configuration.allowPrivateTargets = false
+            default: throw ValueError("expected true, false or auto")
+            }
+        },
         "forward.connect_ports": Setter { node, configuration throws(ValueError) in
             guard case .sequence(let items) = node else { throw ValueError("expected a list of ports") }
             var ports: Set<Int> = []

@@ -53,7 +53,14 @@ public struct ProxyConfiguration: Sendable, Hashable {
     public var upstream = UpstreamConfiguration()
 
     /// Forward mode: whether targets on loopback, private, link-local or multicast addresses may be reached.
-    public var allowPrivateTargets = false
+    /// nil (`auto`, the default): allowed exactly when the proxy listens on a loopback address only, since
+    /// every client is then on this host and could reach those targets directly.
+    public var allowPrivateTargets: Bool?
+
+    /// Whether forward mode may reach internal targets, with `auto` resolved against the listener.
+    public var effectiveAllowPrivateTargets: Bool {
+        self.allowPrivateTargets ?? self.listen.isLoopbackOnly
+    }
     /// Forward mode: ports CONNECT may tunnel to.
     public var connectPorts: Set<Int> = [443]
     /// Reverse mode: keep the client's Host (true) or send the upstream's authority (false).
@@ -100,6 +107,11 @@ public struct ListenAddress: Sendable, Hashable, CustomStringConvertible {
     }
 
     public var description: String { self.host.contains(":") ? "[\(self.host)]:\(self.port)" : "\(self.host):\(self.port)" }
+
+    /// True for a listener only this host can reach: 127.0.0.0/8, ::1 or localhost.
+    public var isLoopbackOnly: Bool {
+        self.host == "localhost" || self.host == "::1" || self.host.hasPrefix("127.")
+    }
 }
 
 /// A configuration problem, phrased for the operator: what is wrong, and where.

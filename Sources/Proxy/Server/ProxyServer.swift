@@ -154,7 +154,7 @@ public final class ProxyServer: Sendable {
         case .forward:
             return ForwardRouter(
                 via: configuration.viaName,
-                allowPrivateTargets: configuration.allowPrivateTargets,
+                allowPrivateTargets: configuration.effectiveAllowPrivateTargets,
                 connectPorts: configuration.connectPorts
             )
         case .reverse:
