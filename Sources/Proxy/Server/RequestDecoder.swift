@@ -62,7 +62,7 @@ struct RequestDecoder: ByteToMessageDecoder {
                 scan.announced = true
                 context.fireUserInboundEventTriggered(RequestHeadStarted())
             }
-            guard let end = try self.scanLines(&scan, buffer: buffer, isTrailer: false) else {
+            guard let end = try self.scanLines(&scan, buffer: buffer) else {
                 self.state = .head(scan)
                 return .needMoreData
             }
@@ -127,7 +127,7 @@ struct RequestDecoder: ByteToMessageDecoder {
             return .continue
 
         case .trailers(var scan):
-            guard let end = try self.scanLines(&scan, buffer: buffer, isTrailer: true) else {
+            guard let end = try self.scanLines(&scan, buffer: buffer) else {
                 self.state = .trailers(scan)
                 return .needMoreData
             }
@@ -163,7 +163,7 @@ struct RequestDecoder: ByteToMessageDecoder {
 
     /// Scans for the empty line that ends a head or trailer section, enforcing the limits as it goes.
     /// Returns the length of the block including the final CRLF, or nil if more bytes are needed.
-    private func scanLines(_ scan: inout LineScan, buffer: ByteBuffer, isTrailer: Bool) throws -> Int? {
+    private func scanLines(_ scan: inout LineScan, buffer: ByteBuffer) throws -> Int? {
         let limits = self.limits
         return try buffer.withUnsafeReadableBytes { bytes -> Int? in
             while scan.scanned < bytes.count {
@@ -200,7 +200,6 @@ struct RequestDecoder: ByteToMessageDecoder {
             } else if bytes.count > limits.maxRequestLineBytes + 2 {
                 throw Self.requestLineTooLong(limits)
             }
-            _ = isTrailer
             return nil
         }
     }
