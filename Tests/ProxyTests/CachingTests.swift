@@ -385,3 +385,40 @@ struct CacheConfigurationTests {
         }
     }
 }
+
+@Suite("stale-while-revalidate", .timeLimit(.minutes(2)))
+struct StaleWhileRevalidateTests {
+    @Test("RFC 5861 §3: a stale response inside its window is served at once and revalidated in the background")
+    func servesStaleAndRefreshes() async throws {
+        let handler: TestOrigin.Handler = { request in
+            if request.head.headers.contains(name: "if-none-match") {
+                return .init(status: .notModified, headers: [
+                    ("ETag", "\"v1\""), ("X-Version", "2"), ("Cache-Control", "max-age=0, stale-while-revalidate=60"),
+                ])
+            }
+            return .text("stored body", headers: [
+                ("Cache-Control", "max-age=0, stale-while-revalidate=60"), ("ETag", "\"v1\""), ("X-Version", "1"),
+            ])
+        }
+        try await withOriginAndLarder(mode: .reverse, origin: handler) { origin, larder in
+            _ = try await TestClient.exchange(port: larder.port, CachingTests.get("/s"))
+            try await larder.server.flushCache()
+            let stale = try await TestClient.exchange(port: larder.port, CachingTests.get("/s"))
+            #expect(stale.text == "stored body")
+            #expect(stale.header("x-version") == "1", "served from the store without waiting for the origin")
+            #expect(stale.header("cache-status")?.contains("hit") == true)
+            #expect(stale.header("cache-status")?.contains("detail=stale-while-revalidate") == true)
+
+            // The refresh runs on its own; wait (bounded) until the store has the freshened fields.
+            var refreshed = false
+            for _ in 0..<200 where !refreshed {
+                try await larder.server.flushCache()
+                let next = try await TestClient.exchange(port: larder.port, CachingTests.get("/s"))
+                refreshed = next.header("x-version") == "2"
+                if !refreshed { try await Task.sleep(nanoseconds: 10_000_000) }
+            }
+            #expect(refreshed, "the background revalidation's 304 reached the store")
+            #expect(origin.requests.dropFirst().allSatisfy { $0.head.headers["if-none-match"] == ["\"v1\""] })
+        }
+    }
+}

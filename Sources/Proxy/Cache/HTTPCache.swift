@@ -2,6 +2,7 @@ import CachePolicy
 import CacheStore
 import HTTPRules
 import NIOHTTP1
+import Synchronization
 
 /// The cache as the request pipeline sees it: keys, lookups and fills over the ``CacheStore``, every
 /// decision taken by the pure functions of `CachePolicy`.
@@ -13,6 +14,8 @@ final class HTTPCache: Sendable {
     let policy: PolicyConfiguration
     let keys: CacheKeyConfiguration
     let clock: @Sendable () -> Int64
+    /// Keys with a background revalidation in flight (one at a time per key, RFC 5861 §3).
+    private let refreshing = Mutex<Set<String>>([])
 
     init(store: CacheStore, policy: PolicyConfiguration, keys: CacheKeyConfiguration,
          clock: @escaping @Sendable () -> Int64) {
@@ -25,8 +28,10 @@ final class HTTPCache: Sendable {
     /// What a lookup found for a request.
     enum Lookup {
         /// Serve this stored response: `headers` are its stored fields, `age` the Age value, `ttl` the
-        /// remaining freshness (negative when serving stale).
-        case hit(variant: StoredVariant, headers: HTTPHeaders, age: Int64, ttl: Int64)
+        /// remaining freshness (negative when serving stale). With `refresh`, the response is stale within
+        /// its stale-while-revalidate window: revalidate it in the background with these fields.
+        case hit(variant: StoredVariant, headers: HTTPHeaders, age: Int64, ttl: Int64,
+                 refresh: (StoredRevision, conditionalHeaders: HTTPHeaders)?)
         /// Ask the origin with these conditional fields whether the stored response is still good
         /// (RFC 9111 §4.3.1); a 304 then freshens and serves it.
         case revalidate(StoredRevision, conditionalHeaders: HTTPHeaders)
@@ -50,9 +55,6 @@ final class HTTPCache: Sendable {
     }
 
     /// Looks the request up (one read transaction, no write) and decides with `ServingDecision`.
-    ///
-    /// Within a `stale-while-revalidate` window the stale response is revalidated before it is
-    /// served (the background refresh comes with request coalescing).
     func lookup(_ request: HTTPRequestHead, key: String) -> Lookup {
         let onlyIfCached = CacheControl(request: request.headers).onlyIfCached
         let variants = (try? self.store.variants(forKey: key)) ?? []
@@ -70,10 +72,16 @@ final class HTTPCache: Sendable {
             let reuse = ReusePolicy(stored, configuration: self.policy)
             switch ServingDecision.decide(policy: reuse, request: request, now: now) {
             case .fresh(let age), .stale(let age):
-                return .hit(variant: variant, headers: headers, age: age, ttl: reuse.remainingFreshness(at: now))
+                return .hit(
+                    variant: variant, headers: headers, age: age, ttl: reuse.remainingFreshness(at: now), refresh: nil)
             case .gatewayTimeout:
                 return .gatewayTimeout
-            case .revalidate(let conditional, _), .staleWhileRevalidate(_, let conditional):
+            case .staleWhileRevalidate(let age, let conditional):
+                let revision = StoredRevision(variant: variant, stored: stored, reuse: reuse)
+                return .hit(
+                    variant: variant, headers: headers, age: age, ttl: reuse.remainingFreshness(at: now),
+                    refresh: (revision, conditional))
+            case .revalidate(let conditional, _):
                 guard !conditional.isEmpty else { return .forward(.stale) }
                 return .revalidate(StoredRevision(variant: variant, stored: stored, reuse: reuse),
                                    conditionalHeaders: conditional)
@@ -164,6 +172,15 @@ final class HTTPCache: Sendable {
         case .replaced:
             return .forward
         }
+    }
+
+    /// Claims the background revalidation of `key`; false when one is already in flight.
+    func beginRefresh(_ key: String) -> Bool {
+        self.refreshing.withLock { $0.insert(key).inserted }
+    }
+
+    func endRefresh(_ key: String) {
+        _ = self.refreshing.withLock { $0.remove(key) }
     }
 
     /// Why a response was not stored, for Cache-Status `detail`.

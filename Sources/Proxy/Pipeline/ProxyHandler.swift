@@ -181,9 +181,21 @@ final class ProxyHandler: ChannelDuplexHandler {
         {
             exchange.cacheKey = key
             switch cache.lookup(head, key: key) {
-            case .hit(let variant, let headers, let age, let ttl):
+            case .hit(let variant, let headers, let age, let ttl, let refresh):
                 exchange.cacheStatus = CacheStatus(hit: true, ttl: ttl)
                 exchange.upstream = .cacheHit(variant: variant, headers: headers, age: age)
+                if let refresh, case .exchange(let origin, var upstreamHead, let allow) = route,
+                    let context = self.context, cache.beginRefresh(key)
+                {
+                    exchange.cacheStatus?.detail = "stale-while-revalidate"
+                    for (name, value) in refresh.conditionalHeaders {
+                        upstreamHead.headers.replaceOrAdd(name: name, value: value)
+                    }
+                    BackgroundRefresh(
+                        cache: cache, key: key, revision: refresh.0, request: head,
+                        pool: self.shared.upstreams.pool(for: context.eventLoop), eventLoop: context.eventLoop
+                    ).start(head: upstreamHead, origin: origin, allowInternal: allow)
+                }
             case .revalidate(let revision, let conditional):
                 exchange.cacheStatus = CacheStatus(forward: .stale)
                 // A client's own preconditions are forwarded as they are; otherwise Larder asks with the
