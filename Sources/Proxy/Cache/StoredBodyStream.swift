@@ -1,5 +1,6 @@
 import CachePolicy
 import CacheStore
+import NIOCore
 
 /// The body of an answer from the store, as a sequence of pieces: whole stored bodies or byte ranges of
 /// them, with literal bytes between (the part headers of `multipart/byteranges`, RFC 9110 §14.6).
@@ -11,7 +12,7 @@ final class StoredBodyStream {
 
     /// What the next read produced.
     enum Next {
-        case bytes([UInt8])
+        case bytes(ByteBuffer)
         /// A fill in progress has no more bytes yet; ``whenReadable(_:)`` says when it has.
         case waiting
         case end
@@ -31,12 +32,18 @@ final class StoredBodyStream {
         self.pieces = pieces[...]
     }
 
-    /// The next bytes to send, at most `maxBytes` of stored content at a time.
-    func next(maxBytes: Int) throws(StoreError) -> Next {
+    /// The next bytes to send, at most `maxBytes` of stored content at a time, copied once: from the
+    /// LMDB map straight into a buffer from `allocator`.
+    func next(maxBytes: Int, allocator: ByteBufferAllocator) throws(StoreError) -> Next {
         while true {
             if let reader = self.reader {
-                switch try reader.read(maxBytes: maxBytes) {
-                case .data(let bytes): return .bytes(bytes)
+                let read = try reader.withNext(maxBytes: maxBytes) { bytes in
+                    var buffer = allocator.buffer(capacity: bytes.count)
+                    buffer.writeBytes(bytes)
+                    return buffer
+                }
+                switch read {
+                case .data(let buffer): return .bytes(buffer)
                 case .waiting: return .waiting
                 case .end:
                     reader.close()
@@ -47,7 +54,7 @@ final class StoredBodyStream {
             guard let piece = self.pieces.popFirst() else { return .end }
             switch piece {
             case .literal(let bytes):
-                return .bytes(bytes)
+                return .bytes(allocator.buffer(bytes: bytes))
             case .range(let range):
                 self.reader = try self.store.openBody(self.variant, range: range.map { $0.first..<($0.last + 1) })
             }

@@ -111,15 +111,13 @@ extension ProxyHandler {
         while context.channel.isWritable {
             let next: StoredBodyStream.Next
             do {
-                next = try body.next(maxBytes: 256 * 1024)
+                next = try body.next(maxBytes: 256 * 1024, allocator: context.channel.allocator)
             } catch {
                 return self.abortConnection(reason: "stored body unreadable: \(error)")
             }
             switch next {
-            case .bytes(let bytes):
-                var buffer = context.channel.allocator.buffer(capacity: bytes.count)
-                buffer.writeBytes(bytes)
-                exchange.log.bytes += bytes.count
+            case .bytes(let buffer):
+                exchange.log.bytes += buffer.readableBytes
                 context.write(self.wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil)
             case .end:
                 body.close()
