@@ -422,3 +422,19 @@ struct StaleWhileRevalidateTests {
         }
     }
 }
+
+@Suite("Cache-Status on every forwarded response")
+struct CacheStatusEverywhereTests {
+    @Test(
+        "RFC 9211: requests the cache cannot answer say why",
+        arguments: [("POST", "larder; fwd=method; fwd-status=200"), ("HEAD", "larder; fwd=uri-miss; fwd-status=200")]
+    )
+    func reasons(method: String, expected: String) async throws {
+        try await withOriginAndLarder(mode: .reverse) { _, larder in
+            let response = try await TestClient.exchange(
+                port: larder.port, "\(method) /x HTTP/1.1\r\nHost: a\r\nContent-Length: 0\r\n\r\n",
+                headRequest: method == "HEAD")
+            #expect(response.header("cache-status") == expected)
+        }
+    }
+}

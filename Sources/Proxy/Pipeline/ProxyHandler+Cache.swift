@@ -141,16 +141,17 @@ extension ProxyHandler {
         if !Invalidation.isSafe(exchange.request.method) {
             cache.invalidate(after: exchange.request, response: response)
         }
-        guard let key = exchange.cacheKey, exchange.request.method == .GET else { return }
-        switch cache.beginFill(
-            request: exchange.request, key: key, response: response, requestTime: exchange.requestTime,
-            responseTime: cache.clock())
-        {
-        case .success(let fill):
-            exchange.fill = fill
-            exchange.cacheStatus?.stored = true
-        case .failure(let refusal):
-            exchange.cacheStatus?.detail = refusal.detail
+        if let key = exchange.cacheKey, exchange.request.method == .GET {
+            switch cache.beginFill(
+                request: exchange.request, key: key, response: response, requestTime: exchange.requestTime,
+                responseTime: cache.clock())
+            {
+            case .success(let fill):
+                exchange.fill = fill
+                exchange.cacheStatus?.stored = true
+            case .failure(let refusal):
+                exchange.cacheStatus?.detail = refusal.detail
+            }
         }
         exchange.cacheStatus?.forwardStatus = Int(response.status.code)
         exchange.cacheStatus?.append(to: &headers)

@@ -176,6 +176,11 @@ final class ProxyHandler: ChannelDuplexHandler {
         }
         exchange.route = route
         exchange.upstream = .connecting(pendingBody: [])
+        if case .exchange = route, self.shared.cache != nil {
+            // Cache-Status on every forwarded response (RFC 9211): requests the cache cannot answer say why.
+            let cacheable = head.method == .GET || head.method == .HEAD
+            exchange.cacheStatus = CacheStatus(forward: cacheable ? .bypass : .method)
+        }
         if case .exchange = route, let cache = self.shared.cache, head.method == .GET || head.method == .HEAD,
             let key = cache.key(for: head)
         {
