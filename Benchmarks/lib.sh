@@ -236,6 +236,37 @@ EOF
     } >"$dir/nginx.conf"
 }
 
+# nginx_cache_conf DIR PORT UPSTREAM_PORT: nginx proxy_cache in front of the origin, as its docs
+# recommend for a cache: a keys zone, proxy_cache_lock on, keep-alive upstream; freshness from the
+# origin's Cache-Control.
+nginx_cache_conf() {
+    local dir=$1 port=$2 upstream_port=$3
+    mkdir -p "$dir/tmp" "$dir/cache"
+    {
+        _nginx_head "$dir"
+        echo "http {"
+        _nginx_http_common "$dir"
+        cat <<EOF
+    proxy_cache_path $dir/cache levels=1:2 keys_zone=larder_bench:10m max_size=1g inactive=1h;
+    upstream origin {
+        server 127.0.0.1:$upstream_port;
+        keepalive 32;
+    }
+    server {
+        listen 127.0.0.1:$port;
+        location / {
+            proxy_pass http://origin;
+            proxy_http_version 1.1;
+            proxy_set_header Connection "";
+            proxy_cache larder_bench;
+            proxy_cache_lock on;
+        }
+    }
+}
+EOF
+    } >"$dir/nginx.conf"
+}
+
 # start_nginx NAME CPU DIR PORT: checks DIR/nginx.conf, starts nginx pinned to CPU,
 # waits for PORT.
 start_nginx() {

@@ -49,7 +49,7 @@ EOF
 }
 
 scenario_passthrough() {
-    local body="$BENCH_TMP/www/1k.bin" origin_port nginx_port larder_port bg_proxy bg_load
+    local body="$BENCH_TMP/www/1k.bin" nginx_port bg_proxy bg_load
     mkdir -p "$BENCH_TMP/www"
     head -c 1024 /dev/urandom >"$body"
 
@@ -139,12 +139,58 @@ scenario_passthrough() {
     log "wrote the passthrough section of $DOC"
 }
 
+# Scenario "cached" (S1): the same 1 KiB file at /cached/1k.bin, which the origin marks
+# `public, max-age=3600`, answered from cache by nginx proxy_cache and by Larder. Reuses the origin
+# and the Larder instance of the pass-through scenario (origin_port, larder_port).
+scenario_cached() {
+    local body="$BENCH_TMP/www/1k.bin" cache_port id
+    read -r cache_port < <(free_ports 1)
+    nginx_cache_conf "$BENCH_TMP/nginx-cache" "$cache_port" "$origin_port"
+    start_nginx "nginx proxy_cache" "$PROXY_CPU" "$BENCH_TMP/nginx-cache" "$cache_port"
+
+    BENCH_TARGETS=()
+    bench_target nginxcache "nginx proxy_cache (hit)" "http://127.0.0.1:$cache_port/cached/1k.bin"
+    bench_target larderhit "Larder (hit)" "http://127.0.0.1:$larder_port/cached/1k.bin"
+    # The first request fills each cache; checking twice makes the second a hit.
+    for id in "${BENCH_TARGETS[@]}"; do
+        verify_body "${BENCH_NAME[$id]}" "${BENCH_URL[$id]}" "$body"
+        verify_body "${BENCH_NAME[$id]}" "${BENCH_URL[$id]}" "$body"
+    done
+    curl -s -D - -o /dev/null "http://127.0.0.1:$larder_port/cached/1k.bin" | grep -qi '^cache-status: larder; hit' ||
+        die "Larder did not answer /cached/1k.bin from its cache"
+
+    bench_measure_all "$LOAD_CPU" "$PROXY_CPU"
+    log_findings "nginx proxy_cache" "$BENCH_TMP/nginx-cache/error.log"
+
+    local table
+    table=$(bench_table nginxcache)
+    echo "$table"
+    local section="$BENCH_TMP/cached.md"
+    {
+        echo "## S1: 1 KiB object answered from cache"
+        echo
+        echo "\`GET /cached/1k.bin\` (origin: \`Cache-Control: public, max-age=3600\`), every request a hit"
+        echo "after the first. nginx: one process, \`proxy_cache\` with \`proxy_cache_lock on\`, keep-alive"
+        echo "upstream, access log off. Larder: the reverse-mode instance of the pass-through scenario. Same"
+        echo "pinning and wrk settings as above; Larder: $(larder_revision "$repo")."
+        echo
+        echo "$table"
+        echo
+        echo "Every run (CPU busy: the proxy's core / the origin+wrk core):"
+        echo
+        bench_runs_detail "$PROXY_CPU" "$LOAD_CPU"
+    } >"$section"
+    update_doc_section "$DOC" cached "$section" /dev/null
+    log "wrote the cached section of $DOC"
+}
+
 main() {
     bench_init
     ensure_tools nginx:nginx wrk:wrk curl:curl taskset:util-linux python3:python3
     LARDER_BIN_GIVEN=${LARDER_BIN:-}
     build_larder "$repo"
     scenario_passthrough
+    scenario_cached
 }
 
 main "$@"
