@@ -29,6 +29,17 @@ die() {
     exit 1
 }
 
+# Pinning: the proxy under test gets a core to itself, and the load generator and
+# the origin share the other. Without it the scheduler moves wrk, origin and proxy
+# across both cores from run to run, and whoever shares a core with wrk loses; with
+# it every proxy gets the same single core, the same budget a one-worker nginx has.
+PROXY_CPU=${PROXY_CPU:-0}
+LOAD_CPU=${LOAD_CPU:-1}
+if (($(nproc) < 2)); then
+    log "only $(nproc) CPU: no pinning possible, numbers will be noisier"
+    PROXY_CPU=0 LOAD_CPU=0
+fi
+
 # --- lifecycle --------------------------------------------------------------------
 
 bench_init() {
@@ -208,17 +219,18 @@ EOF
     } >"$dir/nginx.conf"
 }
 
-# nginx_proxy_conf DIR PORT UPSTREAM_PORT: nginx as a plain reverse proxy, no cache,
-# keep-alive to the origin the way the nginx docs recommend (upstream keepalive +
-# HTTP/1.1 + empty Connection header).
+# nginx_proxy_conf DIR PORT UPSTREAM_PORT [HTTP_EXTRA [LOCATION_EXTRA]]: nginx as a reverse proxy,
+# keep-alive to the origin the way the nginx docs recommend (upstream keepalive + HTTP/1.1 + empty
+# Connection header). The extras add directives to the http block and to the location (caching).
 nginx_proxy_conf() {
-    local dir=$1 port=$2 upstream_port=$3
+    local dir=$1 port=$2 upstream_port=$3 http_extra=${4:-} location_extra=${5:-}
     mkdir -p "$dir/tmp"
     {
         _nginx_head "$dir"
         echo "http {"
         _nginx_http_common "$dir"
         cat <<EOF
+    $http_extra
     upstream origin {
         server 127.0.0.1:$upstream_port;
         keepalive 32;
@@ -229,6 +241,7 @@ nginx_proxy_conf() {
             proxy_pass http://origin;
             proxy_http_version 1.1;
             proxy_set_header Connection "";
+            $location_extra
         }
     }
 }
@@ -236,35 +249,14 @@ EOF
     } >"$dir/nginx.conf"
 }
 
-# nginx_cache_conf DIR PORT UPSTREAM_PORT: nginx proxy_cache in front of the origin, as its docs
-# recommend for a cache: a keys zone, proxy_cache_lock on, keep-alive upstream; freshness from the
-# origin's Cache-Control.
+# nginx_cache_conf DIR PORT UPSTREAM_PORT: the same proxy with proxy_cache, as nginx's docs recommend
+# for a cache: a keys zone and proxy_cache_lock on; freshness comes from the origin's Cache-Control.
 nginx_cache_conf() {
     local dir=$1 port=$2 upstream_port=$3
-    mkdir -p "$dir/tmp" "$dir/cache"
-    {
-        _nginx_head "$dir"
-        echo "http {"
-        _nginx_http_common "$dir"
-        cat <<EOF
-    proxy_cache_path $dir/cache levels=1:2 keys_zone=larder_bench:10m max_size=1g inactive=1h;
-    upstream origin {
-        server 127.0.0.1:$upstream_port;
-        keepalive 32;
-    }
-    server {
-        listen 127.0.0.1:$port;
-        location / {
-            proxy_pass http://origin;
-            proxy_http_version 1.1;
-            proxy_set_header Connection "";
-            proxy_cache larder_bench;
-            proxy_cache_lock on;
-        }
-    }
-}
-EOF
-    } >"$dir/nginx.conf"
+    mkdir -p "$dir/cache"
+    nginx_proxy_conf "$dir" "$port" "$upstream_port" \
+        "proxy_cache_path $dir/cache levels=1:2 keys_zone=larder_bench:10m max_size=1g inactive=1h;" \
+        "proxy_cache larder_bench; proxy_cache_lock on;"
 }
 
 # start_nginx NAME CPU DIR PORT: checks DIR/nginx.conf, starts nginx pinned to CPU,

@@ -18,16 +18,6 @@ repo=$(cd "$here/.." && pwd)
 # shellcheck source=Benchmarks/lib.sh
 source "$here/lib.sh"
 
-# Pinning: the proxy under test gets a core to itself, and the load generator and
-# the origin share the other. Without it the scheduler moves wrk, origin and proxy
-# across both cores from run to run, and whoever shares a core with wrk loses; with
-# it every proxy gets the same single core, the same budget a one-worker nginx has.
-PROXY_CPU=${PROXY_CPU:-0}
-LOAD_CPU=${LOAD_CPU:-1}
-if (($(nproc) < 2)); then
-    log "only $(nproc) CPU: no pinning possible, numbers will be noisier"
-    PROXY_CPU=0 LOAD_CPU=0
-fi
 
 DOC="$repo/docs/benchmarks.md"
 

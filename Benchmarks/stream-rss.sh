@@ -11,8 +11,6 @@ repo=$(cd "$here/.." && pwd)
 source "$here/lib.sh"
 
 SIZE_GIB=${SIZE_GIB:-4}
-PROXY_CPU=${PROXY_CPU:-0}
-LOAD_CPU=${LOAD_CPU:-1}
 DOC="$repo/docs/benchmarks.md"
 
 ensure_tools nginx:nginx curl:curl python3:python3 taskset:util-linux
