@@ -5,7 +5,7 @@ SWIFT ?= swift
 APT_PACKAGES := liblmdb-dev zlib1g-dev libssl-dev openssl curl pkg-config
 RUN_ARGS ?=
 
-.PHONY: deps build release run test bench clean
+.PHONY: deps build release run test bench bench-smoke clean
 
 ## Install the system packages Larder and its tests need, only if some are missing.
 deps:
@@ -31,11 +31,18 @@ test: deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 
-## The benchmark suite on this machine: pass-through against nginx, a 4 GiB stream, the store.
+## The benchmark suite on this machine (Benchmarks/README.md): S1-S7 against nginx and Varnish plus
+## pass-through, then a 4 GiB stream and the store. RUNS and DURATION are overridable:
+## `make bench RUNS=1 DURATION=3s`; `make bench-smoke` is a quick check that everything runs.
+RUNS ?= 3
+DURATION ?= 10s
 bench: deps
-	Benchmarks/run.sh
+	RUNS=$(RUNS) DURATION=$(DURATION) Benchmarks/run.sh
 	Benchmarks/stream-rss.sh
 	Benchmarks/store/run.sh
+
+bench-smoke: deps
+	RUNS=1 DURATION=3s WARMUP=1s S7_OBJECTS=64 Benchmarks/run.sh
 
 clean:
 	rm -rf .build

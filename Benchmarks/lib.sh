@@ -120,10 +120,12 @@ build_larder() {
         log "using LARDER_BIN=$LARDER_BIN (no build)"
         return 0
     fi
-    log "building Larder (swift build -c release --product larder); this takes minutes"
+    # A scratch path of its own, so a benchmark build never races a debug build or test run in .build.
+    local scratch="$repo/.build-bench"
+    log "building Larder (swift build -c release --product larder --scratch-path .build-bench); this takes minutes"
     # Build output goes to stderr: stdout is reserved for the result table.
-    (cd "$repo" && swift build -c release --product larder) >&2
-    LARDER_BIN="$(cd "$repo" && swift build -c release --show-bin-path)/larder"
+    (cd "$repo" && swift build -c release --product larder --scratch-path "$scratch") >&2
+    LARDER_BIN="$(cd "$repo" && swift build -c release --scratch-path "$scratch" --show-bin-path)/larder"
     [[ -x $LARDER_BIN ]] || die "build finished but $LARDER_BIN is missing"
 }
 
@@ -158,14 +160,19 @@ wait_port() {
 
 NGINX_BIN=${NGINX_BIN:-$(command -v nginx || echo /usr/sbin/nginx)}
 
-# The part every nginx instance shares: foreground, a single process (one worker's
-# worth of CPU, the same budget Larder gets), everything under its own prefix so
-# nothing touches /etc/nginx or /var/log/nginx, and no access log.
+# The part every nginx instance shares: foreground, one worker (one core's worth of
+# CPU, the same budget Larder gets), everything under its own prefix so nothing
+# touches /etc/nginx or /var/log/nginx, and no access log. MASTER=on (the caching
+# peer) keeps nginx's usual process layout: a master, one worker, and the cache
+# manager and cache loader processes proxy_cache relies on (size limit, warm start);
+# all inherit the taskset pinning. MASTER=off runs the whole server in one process.
 _nginx_head() {
-    local dir=$1
+    local dir=$1 master=${2:-off}
+    # A master started as root hands the work to "nobody", who cannot enter our mktemp directory.
+    if [[ $master == on ]] && ((EUID == 0)); then echo "user root;"; fi
     cat <<EOF
 daemon off;
-master_process off;
+master_process $master;
 worker_processes 1;
 pid $dir/nginx.pid;
 error_log $dir/error.log warn;
@@ -213,6 +220,16 @@ nginx_origin_conf() {
             alias $docroot/;
             add_header Cache-Control "public, max-age=3600" always;
         }
+        # S5: every /miss/ANYTHING is the 1 KiB file, cacheable, so each new URL is a miss that gets stored.
+        location /miss/ {
+            add_header Cache-Control "public, max-age=3600" always;
+            try_files /1k.bin =404;
+        }
+        # Requests the origin has accepted so far ("Requests" in stub_status): how the harness
+        # counts the fetches that reached the origin during a run (hits must not).
+        location = /_status {
+            stub_status;
+        }
     }
 }
 EOF
@@ -223,10 +240,10 @@ EOF
 # keep-alive to the origin the way the nginx docs recommend (upstream keepalive + HTTP/1.1 + empty
 # Connection header). The extras add directives to the http block and to the location (caching).
 nginx_proxy_conf() {
-    local dir=$1 port=$2 upstream_port=$3 http_extra=${4:-} location_extra=${5:-}
+    local dir=$1 port=$2 upstream_port=$3 http_extra=${4:-} location_extra=${5:-} master=${6:-off}
     mkdir -p "$dir/tmp"
     {
-        _nginx_head "$dir"
+        _nginx_head "$dir" "$master"
         echo "http {"
         _nginx_http_common "$dir"
         cat <<EOF
@@ -249,14 +266,45 @@ EOF
     } >"$dir/nginx.conf"
 }
 
-# nginx_cache_conf DIR PORT UPSTREAM_PORT: the same proxy with proxy_cache, as nginx's docs recommend
-# for a cache: a keys zone and proxy_cache_lock on; freshness comes from the origin's Cache-Control.
+# nginx_cache_conf DIR PORT UPSTREAM_PORT [MAX_SIZE]: the same proxy with proxy_cache, as nginx's docs
+# recommend for a cache: master + one worker (so the cache manager and loader run), a keys zone
+# (64 MiB: about 500,000 keys, enough for the miss scenario), proxy_cache_lock on, sendfile on (as in
+# Debian's stock nginx.conf) so hits go out with sendfile(2). Freshness comes from the origin's
+# Cache-Control. X-Cache-Status tells hits from misses when checking by hand.
 nginx_cache_conf() {
-    local dir=$1 port=$2 upstream_port=$3
+    local dir=$1 port=$2 upstream_port=$3 max_size=${4:-2g}
     mkdir -p "$dir/cache"
     nginx_proxy_conf "$dir" "$port" "$upstream_port" \
-        "proxy_cache_path $dir/cache levels=1:2 keys_zone=larder_bench:10m max_size=1g inactive=1h;" \
-        "proxy_cache larder_bench; proxy_cache_lock on;"
+        "sendfile on; tcp_nopush on; proxy_cache_path $dir/cache levels=1:2 keys_zone=larder_bench:64m max_size=$max_size inactive=1h;" \
+        "proxy_cache larder_bench; proxy_cache_lock on; add_header X-Cache-Status \$upstream_cache_status;" \
+        on
+}
+
+# nginx_static_conf DIR PORT DOCROOT: nginx serving DOCROOT itself (sendfile), the reference for what
+# one core can do with the same bytes when there is no proxy logic at all.
+nginx_static_conf() {
+    local dir=$1 port=$2 docroot=$3
+    mkdir -p "$dir/tmp"
+    {
+        _nginx_head "$dir"
+        echo "http {"
+        _nginx_http_common "$dir"
+        cat <<EOF
+    sendfile on;
+    tcp_nopush on;
+    server {
+        listen 127.0.0.1:$port;
+        location = / {
+            return 204;
+        }
+        location /cached/ {
+            alias $docroot/;
+            add_header Cache-Control "public, max-age=3600" always;
+        }
+    }
+}
+EOF
+    } >"$dir/nginx.conf"
 }
 
 # start_nginx NAME CPU DIR PORT: checks DIR/nginx.conf, starts nginx pinned to CPU,
@@ -281,17 +329,91 @@ log:
 EOF
 }
 
-# start_larder NAME CPU DIR PORT UPSTREAM_URL: reverse-mode Larder, admin off, cache
-# in DIR/cache, config DIR/larder.yaml, remaining log lines in DIR/larder.log.
+# start_larder NAME CPU DIR PORT UPSTREAM_URL [EXTRA_ARG...]: reverse-mode Larder, admin off, cache
+# in DIR/cache, config DIR/larder.yaml, remaining log lines in DIR/larder.log (appended, so a
+# restart keeps the first run's lines). Extra arguments go to `larder serve` (e.g. --cache-size).
+# NO_WAIT=1 returns without waiting for the port (the restart scenario times that itself).
 start_larder() {
     local name=$1 cpu=$2 dir=$3 port=$4 upstream=$5
+    shift 5
     mkdir -p "$dir"
     larder_conf "$dir/larder.yaml"
-    start_bg "$cpu" "$dir/larder.log" "$LARDER_BIN" serve --config "$dir/larder.yaml" \
+    taskset -c "$cpu" "$LARDER_BIN" serve --config "$dir/larder.yaml" \
         --mode reverse --listen "127.0.0.1:$port" --upstream "$upstream" \
-        --admin off --cache-dir "$dir/cache"
+        --admin off --cache-dir "$dir/cache" "$@" >>"$dir/larder.log" 2>&1 &
+    BENCH_LAST_PID=$!
+    BENCH_PIDS+=("$BENCH_LAST_PID")
     log "$name: $LARDER_BIN, PID $BENCH_LAST_PID, on 127.0.0.1:$port (CPU $cpu)"
-    wait_port "$port" "$BENCH_LAST_PID" "$name"
+    [[ ${NO_WAIT:-0} == 1 ]] || wait_port "$port" "$BENCH_LAST_PID" "$name"
+}
+
+# --- Varnish -------------------------------------------------------------------------
+
+VARNISHD_BIN=${VARNISHD_BIN:-$(command -v varnishd || echo /usr/sbin/varnishd)}
+
+# start_varnish NAME CPU DIR PORT BACKEND_PORT [STORAGE]: varnishd in the foreground (-F) with the
+# built-in VCL and one backend (-b), its default storage type (malloc) sized like the other caches
+# (STORAGE, default malloc,2g: Varnish's own default of 100 MB could not hold S3's 256 MiB object),
+# no jail (-j none: we run as whoever runs the script), no management port (-T none), its working
+# directory under DIR. The PID recorded is the manager; it stops the cache child on TERM.
+# NO_WAIT=1 returns without waiting for the port.
+start_varnish() {
+    local name=$1 cpu=$2 dir=$3 port=$4 backend_port=$5 storage=${6:-malloc,2g}
+    mkdir -p "$dir"
+    taskset -c "$cpu" "$VARNISHD_BIN" -F -j none -T none -n "$dir/work" -a "127.0.0.1:$port" \
+        -b "127.0.0.1:$backend_port" -s "$storage" >>"$dir/varnish.log" 2>&1 &
+    BENCH_LAST_PID=$!
+    BENCH_PIDS+=("$BENCH_LAST_PID")
+    log "$name: varnishd, PID $BENCH_LAST_PID, on 127.0.0.1:$port (CPU $cpu)"
+    [[ ${NO_WAIT:-0} == 1 ]] || wait_port "$port" "$BENCH_LAST_PID" "$name"
+}
+
+# stop_pid PID: TERM, up to 10 s grace, then KILL; for scenarios that stop a server themselves
+# (restarts, freeing a core). The PID stays in BENCH_PIDS; cleanup skips it once it is gone.
+stop_pid() {
+    local pid=$1 i
+    kill -TERM "$pid" 2>/dev/null || return 0
+    for ((i = 0; i < 100; i++)); do
+        kill -0 "$pid" 2>/dev/null || break
+        sleep 0.1
+    done
+    if kill -0 "$pid" 2>/dev/null; then
+        log "PID $pid did not stop on TERM within 10 s; sending KILL"
+        kill -KILL "$pid" 2>/dev/null || true
+    fi
+    wait "$pid" 2>/dev/null || true
+}
+
+# --- memory --------------------------------------------------------------------------
+
+# tree_pids PID: PID and all its descendants, one per line.
+tree_pids() {
+    local pid=$1 child
+    echo "$pid"
+    for child in $(cat /proc/"$pid"/task/*/children 2>/dev/null); do
+        tree_pids "$child"
+    done
+}
+
+# hwm_kib PID: peak resident set (VmHWM) of one process in KiB, 0 if it is gone.
+hwm_kib() {
+    local v
+    v=$(awk '/^VmHWM:/ { print $2 }' "/proc/$1/status" 2>/dev/null || true)
+    echo "${v:-0}"
+}
+
+# tree_hwm PID: "LARGEST_KIB SUM_KIB COUNT" over the process tree under PID: the largest VmHWM (the
+# process doing the serving: nginx's worker, Varnish's cache child, Larder itself) and the sum
+# over all processes (an upper bound: shared pages count once per process).
+tree_hwm() {
+    local pid max=0 sum=0 count=0 h
+    for pid in $(tree_pids "$1"); do
+        h=$(hwm_kib "$pid")
+        ((h > max)) && max=$h
+        sum=$((sum + h))
+        count=$((count + 1))
+    done
+    echo "$max $sum $count"
 }
 
 # --- checks --------------------------------------------------------------------------
@@ -336,14 +458,34 @@ to_seconds() {
     esac
 }
 
-# run_wrk CPU DURATION URL OUTFILE: one wrk run, one thread, CONNECTIONS connections,
-# latency distribution on. wrk stops by itself after DURATION; `timeout` is only a
-# backstop if it hangs.
+# run_wrk CPU DURATION URL OUTFILE [WRK_ARG...]: one wrk run, one thread, CONNECTIONS connections,
+# latency distribution on; extra arguments go to wrk (a Lua script and its `-- ARGS`). wrk stops by
+# itself after DURATION; `timeout` is only a backstop if it hangs.
 run_wrk() {
     local cpu=$1 duration=$2 url=$3 out=$4 limit
+    shift 4
     limit=$(($(to_seconds "$duration") + 30))
-    timeout "$limit" taskset -c "$cpu" wrk -t1 -c"$CONNECTIONS" -d"$duration" --latency "$url" >"$out" 2>&1 ||
+    timeout "$limit" taskset -c "$cpu" wrk -t1 -c"$CONNECTIONS" -d"$duration" --latency "$url" "$@" >"$out" 2>&1 ||
         die "wrk failed against $url (output in $out)"
+}
+
+# origin_requests: requests the nginx origin has accepted so far (its stub_status), or 0 when
+# ORIGIN_STATUS_URL is unset. Reading it is itself one request, which callers subtract.
+origin_requests() {
+    [[ -n ${ORIGIN_STATUS_URL:-} ]] || {
+        echo 0
+        return
+    }
+    curl -s --max-time 5 "$ORIGIN_STATUS_URL" | awk 'NR == 3 { print $3 }'
+}
+
+# parse_transfer FILE: wrk's "Transfer/sec" in bytes per second.
+parse_transfer() {
+    awk '/^Transfer\/sec:/ {
+            v = $2; n = v + 0
+            if (v ~ /GB$/) n *= 1024 * 1024 * 1024; else if (v ~ /MB$/) n *= 1024 * 1024; else if (v ~ /KB$/) n *= 1024
+            printf "%.0f\n", n; found = 1 }
+         END { if (!found) print 0 }' "$1"
 }
 
 # parse_wrk FILE: prints "REQS_PER_SEC P99_MS ERRORS" from wrk --latency output.
@@ -385,6 +527,11 @@ bench_target() {
     BENCH_URL[$1]=$3
 }
 
+# bench_reset: forgets the registered targets (each scenario registers its own).
+bench_reset() {
+    BENCH_TARGETS=()
+}
+
 # cpu_times CPU...: "TOTAL IDLE" jiffies of each CPU, from /proc/stat, on one line.
 cpu_times() {
     local cpus="$*"
@@ -413,23 +560,37 @@ cpu_busy() {
 # which keeps the ratios honest. How busy both CPUs were is recorded per run: a load
 # CPU near 100% means wrk + origin, not the proxy, set the pace.
 # Results land in $BENCH_TMP/results/ID, one line per run:
-#   REQS_PER_SEC P99_MS ERRORS PROXY_CPU_BUSY% LOAD_CPU_BUSY%
+#   REQS_PER_SEC P99_MS ERRORS PROXY_CPU_BUSY% LOAD_CPU_BUSY% ORIGIN_REQUESTS BYTES_PER_SEC
+# ORIGIN_REQUESTS counts what reached the nginx origin during the run (ORIGIN_STATUS_URL): about 0
+# for a cache serving hits, about the request count for a miss path. WRK_SCRIPT=FILE runs every
+# request through that Lua script, given a token unique to the run (`-- TOKEN`).
 bench_measure_all() {
-    local load_cpu=$1 proxy_cpu=$2 id round line before after
+    local load_cpu=$1 proxy_cpu=$2 id round line before after o_before o_after file
+    local -a extra
+    _wrk_extra() {
+        extra=()
+        [[ -n ${WRK_SCRIPT:-} ]] && extra=(-s "$WRK_SCRIPT" -- "$1-$(date +%s%N)")
+        return 0
+    }
     for id in "${BENCH_TARGETS[@]}"; do
         log "warm-up: ${BENCH_NAME[$id]} (wrk -t1 -c$CONNECTIONS -d$WARMUP)"
-        run_wrk "$load_cpu" "$WARMUP" "${BENCH_URL[$id]}" "$BENCH_TMP/results/$id.warmup.txt"
+        _wrk_extra "$id-warmup"
+        run_wrk "$load_cpu" "$WARMUP" "${BENCH_URL[$id]}" "$BENCH_TMP/results/$id.warmup.txt" "${extra[@]}"
     done
     for ((round = 1; round <= RUNS; round++)); do
         for id in "${BENCH_TARGETS[@]}"; do
+            file="$BENCH_TMP/results/$id.run$round.txt"
+            _wrk_extra "$id-$round"
+            o_before=$(origin_requests)
             before=$(cpu_times "$proxy_cpu" "$load_cpu")
-            run_wrk "$load_cpu" "$DURATION" "${BENCH_URL[$id]}" "$BENCH_TMP/results/$id.run$round.txt"
+            run_wrk "$load_cpu" "$DURATION" "${BENCH_URL[$id]}" "$file" "${extra[@]}"
             after=$(cpu_times "$proxy_cpu" "$load_cpu")
-            line=$(parse_wrk "$BENCH_TMP/results/$id.run$round.txt") ||
-                die "cannot parse wrk output $BENCH_TMP/results/$id.run$round.txt"
-            line="$line $(cpu_busy "$before" "$after")"
+            o_after=$(origin_requests)
+            line=$(parse_wrk "$file") || die "cannot parse wrk output $file"
+            line="$line $(cpu_busy "$before" "$after") $((o_after - o_before > 0 ? o_after - o_before - 1 : 0))"
+            line="$line $(parse_transfer "$file")"
             echo "$line" >>"$BENCH_TMP/results/$id"
-            log "run $round/$RUNS ${BENCH_NAME[$id]}: $line (req/s, p99 ms, errors, CPU $proxy_cpu busy %, CPU $load_cpu busy %)"
+            log "run $round/$RUNS ${BENCH_NAME[$id]}: $line (req/s, p99 ms, errors, CPU $proxy_cpu busy %, CPU $load_cpu busy %, origin requests, bytes/s)"
         done
     done
 }
@@ -462,9 +623,9 @@ bench_runs_detail() {
         awk -v n="${BENCH_NAME[$id]}" -v pc="$1" -v lc="$2" '
             {
                 rps = rps sep sprintf("%.0f", $1); p = p sep sprintf("%.2f", $2)
-                cpu = cpu sep sprintf("%s/%s", $4, $5); sep = " / "; e += $3
+                cpu = cpu sep sprintf("%s/%s", $4, $5); o = o sep ($6 == "" ? "?" : $6); sep = " / "; e += $3
             }
-            END { printf "- %s: req/s %s; p99 ms %s; CPU %s/CPU %s busy %% %s; errors %d\n", n, rps, p, pc, lc, cpu, e }' \
+            END { printf "- %s: req/s %s; p99 ms %s; CPU %s/CPU %s busy %% %s; origin requests %s; errors %d\n", n, rps, p, pc, lc, cpu, o, e }' \
             "$BENCH_TMP/results/$id"
     done
 }
@@ -488,7 +649,12 @@ machine_facts() {
     echo "- CPUs (nproc): $(nproc); CPU model: ${cpu:-unknown}"
     echo "- Kernel: $kernel"
     echo "- nginx: $nginx_v; wrk: $wrk_v"
-    echo "- Swift: $swift_v"
+    if [[ -x $VARNISHD_BIN ]]; then
+        echo "- Varnish: $("$VARNISHD_BIN" -V 2>&1 | head -1 | sed 's/^varnishd (\(.*\) revision.*/\1/')"
+    fi
+    echo "- Swift: $swift_v; Python (origin.py, client.py): $(python3 -V 2>&1 | sed 's/Python //')"
+    echo "- Memory: $(awk '/^MemTotal:/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo);" \
+        "disk under the scratch directory: $(df -h "${BENCH_TMP:-/tmp}" | awk 'NR == 2 { print $1 }')"
 }
 
 # larder_revision REPO: commit Larder was built from, flagged when the tree is dirty.

@@ -110,6 +110,8 @@ public final class BodyReader: Sendable {
             return state.position < limit ? (id, limit) : nil
         case .fill(let fill):
             if state.pinned == nil {
+                // Read before pinning: a body with nothing committed when the pin failed has no record yet.
+                let committedBeforePin = fill.snapshot.committedBytes
                 if try self.context.pinFilling(fill.bodyID) {
                     state.pinned = fill.bodyID
                 } else if case .completed(let variant) = fill.outcome {
@@ -121,6 +123,11 @@ public final class BodyReader: Sendable {
                     return try self.span(&state)
                 } else if case .aborted(let error) = fill.outcome {
                     throw error
+                } else if committedBeforePin == 0 {
+                    // Nothing committed yet, so no body record to pin: wait for the first commit (or the
+                    // outcome, which also wakes commit waiters) and pin then.
+                    state.awaitingOutcome = false
+                    return (fill.bodyID, 0)
                 } else {
                     // Freed by a commit whose outcome is about to be published.
                     state.awaitingOutcome = true

@@ -14,12 +14,14 @@ import Synchronization
 public final class CacheStore: Sendable {
     let context: StoreContext
     private let closed = Atomic(false)
+    private let lock: StoreLock
     /// The directory holding `data.mdb` and `lock.mdb`.
     public let directory: String
 
-    private init(context: StoreContext, directory: String) {
+    private init(context: StoreContext, directory: String, lock: StoreLock) {
         self.context = context
         self.directory = directory
+        self.lock = lock
     }
 
     deinit {
@@ -31,17 +33,27 @@ public final class CacheStore: Sendable {
     /// Clears stale reader slots and frees whatever a previous run left unfinished (fills in
     /// progress, released bodies) — only those, listed in the `pending` database: opening does not
     /// scan the store, so it takes about the same time at any size.
+    ///
+    /// One writer per store: while it is open here, another open (in any process) throws
+    /// ``StoreError/inUse``; read it with ``StoreReader`` instead.
     public static func open(
         directory: String,
         configuration: Configuration = Configuration()
     ) throws(StoreError) -> CacheStore {
         let limits = configuration.limits
-        let environment = try Environment.open(
-            directory: directory,
-            mapSize: configuration.mapSize ?? limits.mapSize,
-            maxReaders: configuration.maxReaders,
-            sync: configuration.durability == .full ? .full : .metaAsync
-        )
+        let lock = try StoreLock.acquire(directory: directory)
+        let environment: Environment
+        do throws(StoreError) {
+            environment = try Environment.open(
+                directory: directory,
+                mapSize: configuration.mapSize ?? limits.mapSize,
+                maxReaders: configuration.maxReaders,
+                sync: configuration.durability == .full ? .full : .metaAsync
+            )
+        } catch {
+            lock.release()
+            throw error
+        }
         do throws(StoreError) {
             let pins = BodyPins()
             let opened = try StoreOpening.run(environment, configuration: configuration, pins: pins)
@@ -62,9 +74,10 @@ public final class CacheStore: Sendable {
                 writer: writer,
                 maxObjectBytes: configuration.maxObjectBytes
             )
-            return CacheStore(context: context, directory: directory)
+            return CacheStore(context: context, directory: directory, lock: lock)
         } catch {
             environment.close()
+            lock.release()
             throw error
         }
     }
@@ -76,10 +89,19 @@ public final class CacheStore: Sendable {
     public func close() {
         guard !self.closed.exchange(true, ordering: .acquiringAndReleasing) else { return }
         self.context.writer.stop()
+        self.lock.release()
+    }
+
+    /// Whether a process holds `directory`'s store open for writing now (a running server).
+    public static func isOpenForWriting(directory: String) -> Bool {
+        StoreLock.isHeld(directory: directory)
     }
 
     /// Bytes per body chunk (fixed when the store was created).
     public var chunkSize: Int { self.context.chunkSize }
+
+    /// The largest body a fill may hold (nil: no limit but the budget).
+    public var maxObjectBytes: Int64? { self.context.maxObjectBytes }
 
     // MARK: Lookup
 

@@ -18,6 +18,7 @@ public struct StoreError: Error, Sendable, Equatable, CustomStringConvertible {
         case fillNotActive
         case system
         case integrity
+        case inUse
     }
 
     private let kind: Kind
@@ -58,6 +59,9 @@ public struct StoreError: Error, Sendable, Equatable, CustomStringConvertible {
     public static var system: StoreError { .init(.system, "system call failed") }
     /// An integrity check found an inconsistency.
     public static var integrity: StoreError { .init(.integrity, "integrity check failed") }
+    /// Another process (or another open in this one) already writes the store: open it read-only
+    /// (``StoreReader``) or go through that process.
+    public static var inUse: StoreError { .init(.inUse, "store in use") }
 
     static func lmdb(_ code: Int32, _ operation: String) -> StoreError {
         let text = mdb_strerror(code).map { String(cString: $0) } ?? "unknown"
@@ -73,6 +77,7 @@ public struct StoreError: Error, Sendable, Equatable, CustomStringConvertible {
         .init(.system, "\(operation): errno \(code)")
     }
     static func integrity(_ what: String) -> StoreError { .init(.integrity, "integrity: \(what)") }
+    static func inUse(_ what: String) -> StoreError { .init(.inUse, what) }
 
     /// Whether this LMDB failure means "no room": the map is full or the disk is.
     var isOutOfSpace: Bool {

@@ -11,6 +11,15 @@ public enum BodyFraming: Hashable, Sendable {
     /// The body runs until the connection closes (responses only).
     case untilClose
 
+    /// The body's length when the framing states it in advance (0 for no body); nil when only its end tells.
+    public var declaredLength: Int64? {
+        switch self {
+        case .none: 0
+        case .length(let length): Int64(length)
+        case .chunked, .untilClose: nil
+        }
+    }
+
     /// Decides the framing of a request body, refusing every ambiguity that enables request smuggling.
     ///
     /// RFC 9112 §6.1–6.3: Transfer-Encoding together with Content-Length is rejected (a proxy would

@@ -104,6 +104,13 @@ public final class UpstreamConnection: ChannelDuplexHandler, RemovableChannelHan
         self.gate.resume(context: context)
     }
 
+    /// Hands the rest of the current response to another delegate (a fill that goes on after the
+    /// client that started it left). Does nothing when no response is in progress.
+    public func handOver(to delegate: any UpstreamResponseDelegate) {
+        guard self.state == .awaitingHead || self.state == .receivingBody else { return }
+        self.delegate = delegate
+    }
+
     /// Ends the exchange early and closes the connection without telling the delegate.
     public func abort() {
         self.delegate = nil

@@ -1,23 +1,66 @@
 import Logging
 import Proxy
+import Synchronization
 
 #if canImport(Glibc)
 import Glibc
 #endif
 
 /// Bootstraps swift-log once for the process: text lines or JSON lines on standard output.
+///
+/// Every handler reads its level from one shared box, so a configuration reload changes the level of
+/// loggers that already exist.
 enum LogSetup {
+    /// The process's log level (an index into `Logger.Level.allCases`).
+    private static let level = Atomic<Int>(2)
+
     static func bootstrap(format: ProxyConfiguration.LogFormat, level: String) {
-        let logLevel = Logger.Level(rawValue: level) ?? .info
+        self.setLevel(level)
         LoggingSystem.bootstrap { label in
-            var handler: any LogHandler
+            let handler: any LogHandler
             switch format {
             case .text: handler = StreamLogHandler.standardOutput(label: label)
             case .json: handler = JSONLinesLogHandler(label: label)
             }
-            handler.logLevel = logLevel
-            return handler
+            return SharedLevelLogHandler(inner: handler)
         }
+    }
+
+    /// Changes the level of every logger (unknown names leave it as it is).
+    static func setLevel(_ name: String) {
+        guard let level = Logger.Level(rawValue: name), let index = Logger.Level.allCases.firstIndex(of: level) else {
+            return
+        }
+        self.level.store(index, ordering: .relaxed)
+    }
+
+    static var currentLevel: Logger.Level {
+        let cases = Logger.Level.allCases
+        return cases[min(max(0, self.level.load(ordering: .relaxed)), cases.count - 1)]
+    }
+}
+
+/// A handler whose level is ``LogSetup``'s shared one.
+struct SharedLevelLogHandler: LogHandler {
+    var inner: any LogHandler
+
+    var logLevel: Logger.Level {
+        get { LogSetup.currentLevel }
+        set {}  // the level is the process's, set by configuration
+    }
+
+    var metadata: Logger.Metadata {
+        get { self.inner.metadata }
+        set { self.inner.metadata = newValue }
+    }
+
+    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { self.inner[metadataKey: key] }
+        set { self.inner[metadataKey: key] = newValue }
+    }
+
+    func log(event: LogEvent) {
+        self.inner.log(event: event)  // the shared level already let the event through
     }
 }
 

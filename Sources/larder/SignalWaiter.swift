@@ -4,14 +4,14 @@ import Dispatch
 import Glibc
 #endif
 
-/// Turns process signals into an async sequence point: `await next()` returns the first one received.
+/// Turns process signals into an async sequence point: each `await next()` returns the next one received.
 final class SignalWaiter {
-    private let stream: AsyncStream<Int32>
+    private var iterator: AsyncStream<Int32>.AsyncIterator
     private let sources: [any DispatchSourceSignal]
 
     init(signals: [Int32]) {
         let (stream, continuation) = AsyncStream<Int32>.makeStream()
-        self.stream = stream
+        self.iterator = stream.makeAsyncIterator()
         self.sources = signals.map { number in
             signal(number, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
@@ -22,7 +22,6 @@ final class SignalWaiter {
     }
 
     func next() async -> Int32 {
-        var iterator = self.stream.makeAsyncIterator()
-        return await iterator.next() ?? SIGTERM
+        await self.iterator.next() ?? SIGTERM
     }
 }

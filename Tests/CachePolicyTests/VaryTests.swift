@@ -69,4 +69,22 @@ struct VaryTests {
         let storedKey = vary.secondaryKey(for: fields(original)) ?? "never"
         #expect(vary.matches(storedKey: storedKey, request: fields(incoming)) == expected)
     }
+
+    @Test(
+        "§4.1: of several matching stored responses the most recent by Date is used first",
+        arguments: [
+            (["@+0", "@+10"], [t0, t0], [1, 0]),
+            (["@+10", "@+0"], [t0, t0], [0, 1]),
+            (["bad", "@+0"], [at(20), t0], [0, 1]),
+            (["@+5", "@+5"], [t0, at(3)], [1, 0]),
+            (["@+5", "@+5", "@+9"], [t0, t0, t0], [2, 0, 1]),
+            ([], [], []),
+        ] as [([String], [Instant], [Int])]
+    )
+    func mostRecentFirst(dates: [String], responseTimes: [Instant], order: [Int]) {
+        let candidates = zip(dates, responseTimes).map { date, time in
+            stored([("Date", date)], requestTime: time, responseTime: time)
+        }
+        #expect(Vary.mostRecentFirst(candidates) == order)
+    }
 }

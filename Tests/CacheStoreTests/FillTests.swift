@@ -44,6 +44,30 @@ struct FillTests {
         }
     }
 
+    @Test("a reader that caught up before the first commit is woken by that commit, not by the end")
+    func readerBeforeFirstCommit() async throws {
+        try await withStore { store, _ in
+            let fill = try store.beginFill(primaryKey: "http://fill.test/early", metadata: testMetadata())
+            let reader = try fill.view.openReader()
+            guard case .waiting = try reader.read() else {
+                Issue.record("nothing is committed yet: the reader waits")
+                return
+            }
+            let chunk = testBytes(seed: 5, count: store.chunkSize)
+            try await fill.write(chunk)
+            await withCheckedContinuation { continuation in
+                reader.whenReadable { continuation.resume() }
+            }
+            guard case .data(let bytes) = try reader.read() else {
+                Issue.record("the first committed chunk is readable before the fill ends")
+                return
+            }
+            #expect(bytes == chunk)
+            #expect(fill.view.progress.outcome == nil)
+            fill.abort()
+        }
+    }
+
     @Test("a reader of a fill whose body turns out to be a duplicate still reads it all")
     func readerFollowsDeduplicatedFill() async throws {
         try await withStore { store, _ in

@@ -47,54 +47,6 @@ struct LargeBodyTests {
     }
 }
 
-/// The `larder` executable built next to the test bundle, started on a free port.
-struct LarderProcess: Sendable {
-    let process: ChildProcess
-    let port: Int
-    /// Holds the config file and the cache store; removed when the process stops.
-    let directory: TemporaryDirectory
-
-    /// Starts `larder serve` on a port of its own choosing (read back from its start-up log line), so no
-    /// other test can take the port in between; the access log is off so the output pipe never fills.
-    static func start(arguments: [String]) async throws -> LarderProcess {
-        let directory = TemporaryDirectory()
-        let name = directory.path + "/larder"
-        try "log:\n  access: false\n".write(toFile: "\(name).yaml")
-        let process = try ChildProcess(
-            try ChildProcess.siblingExecutable(named: "larder"),
-            ["serve", "--config", "\(name).yaml", "--listen", "127.0.0.1:0", "--admin", "off", "--cache-dir", directory.path]
-                + arguments,
-            captureOutput: true)
-        let port = try await NIOThreadPool.singleton.runIfActive {
-            process.firstLine { line -> Int? in
-                guard let start = line.firstRange(of: "listen.address=")?.upperBound else { return nil }
-                let address = line[start...].prefix(while: { $0 != " " })
-                return address.split(separator: ":").last.flatMap { Int($0) }
-            }
-        }
-        guard let port else {
-            throw ChildProcess.SpawnError(description: "larder did not report a listening address")
-        }
-        return LarderProcess(process: process, port: port, directory: directory)
-    }
-
-    /// VmHWM from /proc: the most resident memory the process has had.
-    func peakResidentBytes() -> Int? {
-        guard let status = try? String(procFile: "/proc/\(self.process.pid)/status") else { return nil }
-        guard let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }) else { return nil }
-        let kibibytes = line.split(separator: " ").compactMap { Int($0) }.first
-        return kibibytes.map { $0 * 1024 }
-    }
-
-    func stop() async {
-        _ = try? await NIOThreadPool.singleton.runIfActive {
-            self.process.signal(SIGTERM)
-            self.process.wait()
-        }
-        self.directory.remove()
-    }
-}
-
 extension String {
     /// Reads a small file such as /proc/PID/status.
     init(procFile path: String) throws {

@@ -14,6 +14,8 @@ public struct TestClient {
         public var bodyLength: Int
         public var bodyDigest: String
         public var complete: Bool
+        /// When the first body bytes arrived.
+        public var firstBodyBytesAt: ContinuousClock.Instant?
 
         public func header(_ name: String) -> String? {
             self.headers.first { $0.name.lowercased() == name.lowercased() }?.value
@@ -94,7 +96,7 @@ public struct TestClient {
             }
             var response = Response(
                 status: status, reason: statusLine.count > 2 ? statusLine[2] : "", headers: [], body: [],
-                bodyLength: 0, bodyDigest: "", complete: false)
+                bodyLength: 0, bodyDigest: "", complete: false, firstBodyBytesAt: nil)
             for line in lines where !line.isEmpty {
                 guard let colon = line.firstIndex(of: ":") else { continue }
                 let value = line[line.index(after: colon)...].trimmingCharacters(in: " \t")
@@ -118,6 +120,11 @@ public struct TestClient {
             }
             response.bodyDigest = digest.finish().hex
             return response
+        }
+
+        /// Reads a response head only (its raw text), leaving the body unread.
+        public mutating func readHeadOnly() async throws -> String? {
+            try await self.readHead()
         }
 
         /// True once the server has closed the connection (reads until EOF, discarding bytes).
@@ -156,6 +163,7 @@ public struct TestClient {
         }
 
         private mutating func take(_ count: Int, into response: inout Response, digest: inout SHA256, keep: Int) {
+            if response.firstBodyBytesAt == nil && count > 0 { response.firstBodyBytesAt = .now }
             let slice = self.buffer.readSlice(length: count)!
             slice.withUnsafeReadableBytes { digest.update($0) }
             if response.bodyLength + count <= keep { response.body += slice.readableBytesView }

@@ -41,6 +41,10 @@ public final class TestOrigin: Sendable {
         public var abortAfter: Int?
         /// Never answer (for timeout tests).
         public var silent: Bool
+        /// Answer only once this gate opens (a slow origin whose pace the test sets).
+        public var gate: OriginGate?
+        /// Send the body a block at a time with this pause between blocks.
+        public var trickle: Trickle?
 
         public init(
             status: HTTPResponseStatus = .ok,
@@ -48,7 +52,9 @@ public final class TestOrigin: Sendable {
             body: Body = .bytes([]),
             framing: Framing = .contentLength,
             abortAfter: Int? = nil,
-            silent: Bool = false
+            silent: Bool = false,
+            gate: OriginGate? = nil,
+            trickle: Trickle? = nil
         ) {
             self.status = status
             self.headers = headers
@@ -56,12 +62,25 @@ public final class TestOrigin: Sendable {
             self.framing = framing
             self.abortAfter = abortAfter
             self.silent = silent
+            self.gate = gate
+            self.trickle = trickle
         }
 
         public static func text(_ text: String, status: HTTPResponseStatus = .ok, headers: [(String, String)] = [])
             -> Response
         {
             Response(status: status, headers: headers, body: .bytes(Array(text.utf8)))
+        }
+    }
+
+    /// A body sent slowly: `blockBytes` at a time, `interval` apart.
+    public struct Trickle: Sendable {
+        public var blockBytes: Int
+        public var interval: TimeAmount
+
+        public init(blockBytes: Int, interval: TimeAmount) {
+            self.blockBytes = blockBytes
+            self.interval = interval
         }
     }
 
@@ -206,6 +225,14 @@ private final class OriginHandler: ChannelInboundHandler {
     private func respond(context: ChannelHandlerContext, to request: TestOrigin.Request) {
         let response = self.handler(request)
         if response.silent { return }
+        guard let gate = response.gate else { return self.send(response, context: context, to: request) }
+        let bound = NIOLoopBound((handler: self, context: context), eventLoop: context.eventLoop)
+        gate.whenOpen {
+            bound.eventLoop.execute { bound.value.handler.send(response, context: bound.value.context, to: request) }
+        }
+    }
+
+    private func send(_ response: TestOrigin.Response, context: ChannelHandlerContext, to request: TestOrigin.Request) {
         var headers = HTTPHeaders(response.headers)
         let total: Int
         switch response.body {
@@ -248,18 +275,26 @@ private final class OriginHandler: ChannelInboundHandler {
                 }
                 return
             }
-            let count = min(Pattern.blockSize, limit - sending.offset)
+            var count = min(sending.response.trickle?.blockBytes ?? Pattern.blockSize, limit - sending.offset)
             var buffer = context.channel.allocator.buffer(capacity: count)
             switch sending.response.body {
             case .bytes(let bytes):
                 buffer.writeBytes(bytes[sending.offset..<(sending.offset + count)])
             case .pattern:
-                let blockIndex = sending.offset / Pattern.blockSize
-                buffer.writeBytes(Pattern.block(blockIndex, count: count))
+                let within = sending.offset % Pattern.blockSize
+                count = min(count, Pattern.blockSize - within)
+                buffer.writeBytes(Pattern.block(sending.offset / Pattern.blockSize)[within..<(within + count)])
             }
             sending.offset += count
             self.sending = sending
             context.writeAndFlush(self.wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil)
+            if let trickle = sending.response.trickle, context.channel.isActive {
+                let bound = NIOLoopBound((handler: self, context: context), eventLoop: context.eventLoop)
+                context.eventLoop.scheduleTask(in: trickle.interval) {
+                    bound.value.handler.pump(context: bound.value.context)
+                }
+                return
+            }
         }
     }
 
@@ -270,5 +305,30 @@ private final class OriginHandler: ChannelInboundHandler {
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         context.close(promise: nil)
+    }
+}
+
+/// A latch a test opens to let held origin responses go (``TestOrigin/Response/gate``).
+public final class OriginGate: Sendable {
+    private let state = Mutex<(open: Bool, waiting: [@Sendable () -> Void])>((false, []))
+
+    public init() {}
+
+    /// Releases every held response, and answers later ones at once.
+    public func open() {
+        let waiting = self.state.withLock { state in
+            state.open = true
+            defer { state.waiting = [] }
+            return state.waiting
+        }
+        for callback in waiting { callback() }
+    }
+
+    func whenOpen(_ callback: @escaping @Sendable () -> Void) {
+        let now = self.state.withLock { state in
+            if !state.open { state.waiting.append(callback) }
+            return state.open
+        }
+        if now { callback() }
     }
 }

@@ -40,6 +40,25 @@ public enum Vary: Hashable, Sendable, Codable {
         self.secondaryKey(for: request).map { $0 == storedKey } ?? false
     }
 
+    /// The order in which stored responses that all match a request are to be tried (RFC 9111 §4.1: "the most
+    /// recent response (as determined by the Date header field) is used"): indices into `candidates`, latest `Date`
+    /// first — the response time stands in for a missing or invalid `Date`, and breaks ties, later first; equal
+    /// candidates keep their order.
+    public static func mostRecentFirst(_ candidates: [StoredResponse]) -> [Int] {
+        func date(_ index: Int) -> Instant {
+            let candidate = candidates[index]
+            return AgeCalculation.dateValue(candidate.headers, now: candidate.responseTime) ?? candidate.responseTime
+        }
+        return candidates.indices.sorted { lhs, rhs in
+            let (left, right) = (date(lhs), date(rhs))
+            if left != right { return left > right }
+            if candidates[lhs].responseTime != candidates[rhs].responseTime {
+                return candidates[lhs].responseTime > candidates[rhs].responseTime
+            }
+            return lhs < rhs
+        }
+    }
+
     /// The normalised value of field `name` in `headers` (see the type's description).
     public static func normalisedValue(of name: String, in headers: HTTPHeaders) -> String {
         let members = FieldSyntax.listMembers(headers, name)

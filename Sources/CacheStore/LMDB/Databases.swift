@@ -21,17 +21,20 @@ struct Databases: Sendable {
     /// Tick ‖ variant key → empty: the LRU order.
     let lru: MDB_dbi
 
-    static func open(in environment: Environment, _ txn: Transaction) throws(StoreError) -> Databases {
+    /// Opens the databases, creating missing ones unless `create` is false (a read-only open).
+    static func open(in environment: Environment, _ txn: Transaction, create: Bool = true) throws(StoreError)
+        -> Databases
+    {
         Databases(
-            meta: try environment.openDatabase("meta", in: txn),
-            variants: try environment.openDatabase("variants", in: txn),
-            keys: try environment.openDatabase("keys", in: txn),
-            bodies: try environment.openDatabase("bodies", in: txn),
-            digests: try environment.openDatabase("digests", in: txn),
-            chunks: try environment.openDatabase("chunks", in: txn),
-            pending: try environment.openDatabase("pending", in: txn),
-            recency: try environment.openDatabase("recency", in: txn),
-            lru: try environment.openDatabase("lru", in: txn)
+            meta: try environment.openDatabase("meta", in: txn, create: create),
+            variants: try environment.openDatabase("variants", in: txn, create: create),
+            keys: try environment.openDatabase("keys", in: txn, create: create),
+            bodies: try environment.openDatabase("bodies", in: txn, create: create),
+            digests: try environment.openDatabase("digests", in: txn, create: create),
+            chunks: try environment.openDatabase("chunks", in: txn, create: create),
+            pending: try environment.openDatabase("pending", in: txn, create: create),
+            recency: try environment.openDatabase("recency", in: txn, create: create),
+            lru: try environment.openDatabase("lru", in: txn, create: create)
         )
     }
 }

@@ -34,13 +34,16 @@ final class Environment: @unchecked Sendable {
 
     /// Opens (creating if needed) the environment in `directory`.
     /// Clears reader slots left by dead processes (`mdb_reader_check`).
+    /// With `readOnly` the directory must exist already (`MDB_RDONLY`: no write transaction is possible,
+    /// the map size is the one the writer set, `mapSize` is ignored).
     static func open(
         directory: String,
         mapSize: Int,
         maxReaders: Int,
-        sync: Sync
+        sync: Sync,
+        readOnly: Bool = false
     ) throws(StoreError) -> Environment {
-        if mkdir(directory, 0o755) != 0 && errno != EEXIST {
+        if !readOnly, mkdir(directory, 0o755) != 0 && errno != EEXIST {
             throw .system("mkdir \(directory)", errno: errno)
         }
         var created: OpaquePointer?
@@ -48,8 +51,9 @@ final class Environment: @unchecked Sendable {
         guard code == 0, let handle = created else { throw .lmdb(code, "mdb_env_create") }
         var flags = UInt32(MDB_NOTLS)
         if sync == .metaAsync { flags |= UInt32(MDB_NOMETASYNC) }
+        if readOnly { flags |= UInt32(MDB_RDONLY) }
         code = mdb_env_set_maxdbs(handle, 16)
-        if code == 0 { code = mdb_env_set_mapsize(handle, mapSize) }
+        if code == 0, !readOnly { code = mdb_env_set_mapsize(handle, mapSize) }
         if code == 0 { code = mdb_env_set_maxreaders(handle, UInt32(maxReaders)) }
         if code == 0 { code = mdb_env_open(handle, directory, flags, 0o644) }
         guard code == 0 else {
@@ -75,6 +79,27 @@ final class Environment: @unchecked Sendable {
         }
     }
 
+    /// Runs `body` in a read-only transaction that is committed rather than aborted, so the database
+    /// handles it opens stay open (how a read-only environment opens its databases).
+    func readCommitting<T>(_ body: (Transaction) throws(StoreError) -> T) throws(StoreError) -> T {
+        try self.gate.shared { () throws(StoreError) -> T in
+            guard !self.isClosed else { throw .closed }
+            var created: OpaquePointer?
+            var code = mdb_txn_begin(self.handle, nil, UInt32(MDB_RDONLY), &created)
+            guard code == 0, let txn = created else { throw .lmdb(code, "mdb_txn_begin(read)") }
+            let result: T
+            do throws(StoreError) {
+                result = try body(Transaction(handle: txn))
+            } catch {
+                mdb_txn_abort(txn)
+                throw error
+            }
+            code = mdb_txn_commit(txn)
+            guard code == 0 else { throw .lmdb(code, "mdb_txn_commit(read)") }
+            return result
+        }
+    }
+
     /// Runs `body` in a write transaction and commits it; aborts if `body` throws.
     /// Only the writer thread (and `open`, before it starts) calls this.
     func write<T>(_ body: (Transaction) throws(StoreError) -> T) throws(StoreError) -> T {
@@ -94,9 +119,12 @@ final class Environment: @unchecked Sendable {
     }
 
     /// Opens (creating) a named database. Call inside the first write transaction.
-    func openDatabase(_ name: String, in transaction: Transaction) throws(StoreError) -> MDB_dbi {
+    /// Without `create`, a missing database fails with LMDB's `MDB_NOTFOUND` (a read-only open of a non-store).
+    func openDatabase(_ name: String, in transaction: Transaction, create: Bool = true) throws(StoreError)
+        -> MDB_dbi
+    {
         var dbi: MDB_dbi = 0
-        let code = mdb_dbi_open(transaction.handle, name, UInt32(MDB_CREATE), &dbi)
+        let code = mdb_dbi_open(transaction.handle, name, create ? UInt32(MDB_CREATE) : 0, &dbi)
         guard code == 0 else { throw .lmdb(code, "mdb_dbi_open \(name)") }
         return dbi
     }

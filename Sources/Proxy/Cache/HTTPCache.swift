@@ -2,7 +2,6 @@ import CachePolicy
 import CacheStore
 import HTTPRules
 import NIOHTTP1
-import Synchronization
 
 /// The cache as the request pipeline sees it: keys, lookups and fills over the ``CacheStore``, every
 /// decision taken by the pure functions of `CachePolicy`.
@@ -13,16 +12,24 @@ final class HTTPCache: Sendable {
     let store: CacheStore
     let policy: PolicyConfiguration
     let keys: CacheKeyConfiguration
+    /// Per-host and per-path exceptions to `policy` and `keys`; the first that matches a request applies.
+    let overrides: [CacheOverride]
+    /// Whether Cache-Status carries the cache key (`key` parameter, RFC 9211 §2.7).
+    let reportsKey: Bool
     let clock: @Sendable () -> Int64
-    /// Keys with a background revalidation in flight (one at a time per key, RFC 5861 §3).
-    private let refreshing = Mutex<Set<String>>([])
+    /// One upstream fetch per key at a time; requests arriving meanwhile stream its fill.
+    let coalescer: Coalescer
 
     init(store: CacheStore, policy: PolicyConfiguration, keys: CacheKeyConfiguration,
+         coalescing: Coalescer.Configuration = .init(), overrides: [CacheOverride] = [], reportsKey: Bool = false,
          clock: @escaping @Sendable () -> Int64) {
         self.store = store
         self.policy = policy
         self.keys = keys
+        self.overrides = overrides
+        self.reportsKey = reportsKey
         self.clock = clock
+        self.coalescer = Coalescer(configuration: coalescing, clock: clock)
     }
 
     /// What a lookup found for a request.
@@ -43,8 +50,24 @@ final class HTTPCache: Sendable {
 
     /// The primary cache key of a request (RFC 9111 §2): a pure function of the request, so any tier
     /// in front of or behind this one computes the same key.
+    /// Nil when the request cannot be keyed or an override says to bypass the cache.
     func key(for request: HTTPRequestHead) -> String? {
-        EffectiveURI(request: request, scheme: "http").map { CacheKey.make($0, configuration: self.keys) }
+        guard let uri = EffectiveURI(request: request, scheme: "http") else { return nil }
+        let rules = self.rules(for: uri)
+        return rules.bypass ? nil : CacheKey.make(uri, configuration: rules.keys)
+    }
+
+    /// The policy and key configuration for `uri`, after the first matching override.
+    func rules(for uri: EffectiveURI) -> EffectiveCachePolicy {
+        EffectiveCachePolicy(policy: self.policy, keys: self.keys).resolved(for: uri, overrides: self.overrides)
+    }
+
+    /// The policy for a request's target (the global one when the target cannot be read).
+    func policy(for request: HTTPRequestHead) -> PolicyConfiguration {
+        guard !self.overrides.isEmpty, let uri = EffectiveURI(request: request, scheme: "http") else {
+            return self.policy
+        }
+        return self.rules(for: uri).policy
     }
 
     /// A stored response being revalidated: the variant, its stored form and its reuse policy.
@@ -52,6 +75,9 @@ final class HTTPCache: Sendable {
         var variant: StoredVariant
         var stored: StoredResponse
         var reuse: ReusePolicy
+        /// Why the origin is asked (Cache-Status `fwd`): `request` when the request's directives refused a fresh
+        /// response, else `stale` (RFC 9211 §2.2).
+        var forwardReason: CacheStatus.ForwardReason = .stale
     }
 
     /// Looks the request up (one read transaction, no write) and decides with `ServingDecision`.
@@ -60,17 +86,24 @@ final class HTTPCache: Sendable {
         let variants = (try? self.store.variants(forKey: key)) ?? []
         guard !variants.isEmpty else { return onlyIfCached ? .gatewayTimeout : .forward(.uriMiss) }
         let now = Instant(milliseconds: self.clock())
-        for variant in variants {
+        let policy = self.policy(for: request)
+        // The variants the request's Vary fields select, of which the most recent is used (RFC 9111 §4.1).
+        let candidates = variants.compactMap { variant -> (StoredVariant, StoredResponse)? in
             let headers = HTTPHeaders(variant.metadata.headers.map { ($0.name, $0.value) })
-            let vary = Vary(response: headers)
-            guard vary.matches(storedKey: String(decoding: variant.secondaryKey, as: UTF8.self), request: request.headers)
-            else { continue }
-            let stored = StoredResponse(
+            guard Vary(response: headers).matches(
+                storedKey: String(decoding: variant.secondaryKey, as: UTF8.self), request: request.headers)
+            else { return nil }
+            return (variant, StoredResponse(
                 status: HTTPResponseStatus(statusCode: variant.metadata.status), headers: headers,
                 requestTime: Instant(milliseconds: variant.metadata.requestTime),
-                responseTime: Instant(milliseconds: variant.metadata.responseTime))
-            let reuse = ReusePolicy(stored, configuration: self.policy)
-            switch ServingDecision.decide(policy: reuse, request: request, now: now) {
+                responseTime: Instant(milliseconds: variant.metadata.responseTime)))
+        }
+        if let index = Vary.mostRecentFirst(candidates.map(\.1)).first {
+            let (variant, stored) = candidates[index]
+            let headers = stored.headers
+            let reuse = ReusePolicy(stored, configuration: policy)
+            let decision = ServingDecision.decide(policy: reuse, request: request, now: now)
+            switch decision {
             case .fresh(let age), .stale(let age):
                 return .hit(
                     variant: variant, headers: headers, age: age, ttl: reuse.remainingFreshness(at: now), refresh: nil)
@@ -82,34 +115,43 @@ final class HTTPCache: Sendable {
                     variant: variant, headers: headers, age: age, ttl: reuse.remainingFreshness(at: now),
                     refresh: (revision, conditional))
             case .revalidate(let conditional, _):
-                guard !conditional.isEmpty else { return .forward(.stale) }
-                return .revalidate(StoredRevision(variant: variant, stored: stored, reuse: reuse),
-                                   conditionalHeaders: conditional)
+                let reason = decision.forwardReason ?? .stale
+                guard !conditional.isEmpty else { return .forward(reason) }
+                return .revalidate(
+                    StoredRevision(variant: variant, stored: stored, reuse: reuse, forwardReason: reason),
+                    conditionalHeaders: conditional)
             case .miss:
-                return onlyIfCached ? .gatewayTimeout : .forward(.stale)
+                return onlyIfCached ? .gatewayTimeout : .forward(decision.forwardReason ?? .stale)
             }
         }
         return onlyIfCached ? .gatewayTimeout : .forward(.varyMiss)
     }
 
-    /// Starts storing a response if RFC 9111 §3 allows it; returns nil (with the reason) otherwise.
+    /// Starts storing a response if RFC 9111 §3 allows it and its declared length fits; returns the
+    /// reason otherwise.
     func beginFill(
         request: HTTPRequestHead,
         key: String,
         response: HTTPResponseHead,
+        declaredLength: Int64? = nil,
         requestTime: Int64,
         responseTime: Int64
     ) -> Result<Fill, FillRefusal> {
         let decision = Storability.decide(
             request: request, requestURI: EffectiveURI(request: request, scheme: "http"), response: response,
             requestTime: Instant(milliseconds: requestTime), responseTime: Instant(milliseconds: responseTime),
-            configuration: self.policy)
+            configuration: self.policy(for: request))
+        // Error statuses may be transient: they never make a key skip the coalescing queue.
+        let stable = response.status.code < 500
         guard case .store(var headers) = decision else {
-            if case .doNotStore(let reason) = decision { return .failure(FillRefusal(detail: reason.rawValue)) }
-            return .failure(FillRefusal(detail: "not-storable"))
+            guard case .doNotStore(let reason) = decision else { return .failure(FillRefusal(detail: "not-storable")) }
+            return .failure(FillRefusal(detail: reason.rawValue, originRefused: stable && reason.isOriginsVerdict))
+        }
+        if let declaredLength, let limit = self.store.maxObjectBytes, declaredLength > limit {
+            return .failure(FillRefusal(detail: "too-large", originRefused: stable))
         }
         guard let secondaryKey = Vary(response: headers).secondaryKey(for: request.headers) else {
-            return .failure(FillRefusal(detail: "vary-star"))
+            return .failure(FillRefusal(detail: "vary-star", originRefused: stable))
         }
         // Framing is Larder's own on every answer; what is stored is the message's content and metadata.
         headers.removeHopByHop()
@@ -139,13 +181,18 @@ final class HTTPCache: Sendable {
     }
 
     /// Decides what the origin's answer to a validation request means, and persists a freshening.
+    ///
+    /// `committed` runs (on the store's writer thread) once a freshening is durable, so that coalesced
+    /// requests looking the entry up again see the new fields.
     func validated(
         _ revision: StoredRevision,
         request: HTTPRequestHead,
         response: HTTPResponseHead?,
-        requestTime: Int64
+        requestTime: Int64,
+        committed: @escaping @Sendable () -> Void = {}
     ) -> ValidationResult {
         let now = self.clock()
+        let policy = self.policy(for: request)
         let outcome = response.map { Validation.outcome(of: $0.status) } ?? .error
         switch outcome {
         case .notModified:
@@ -154,17 +201,17 @@ final class HTTPCache: Sendable {
             else { return .unusable304 }
             let freshened = Validation.freshen(
                 revision.stored, with: response.headers, requestTime: Instant(milliseconds: requestTime),
-                responseTime: Instant(milliseconds: now), configuration: self.policy)
+                responseTime: Instant(milliseconds: now), configuration: policy)
             var metadata = revision.variant.metadata
             metadata.headers = freshened.headers.map { HeaderField(name: $0.name, value: $0.value) }
             metadata.requestTime = requestTime
             metadata.responseTime = now
-            self.store.updateMetadata(of: revision.variant, to: metadata) { _ in }
-            let age = ReusePolicy(freshened, configuration: self.policy).currentAge(at: Instant(milliseconds: now))
+            self.store.updateMetadata(of: revision.variant, to: metadata) { _ in committed() }
+            let age = ReusePolicy(freshened, configuration: policy).currentAge(at: Instant(milliseconds: now))
             return .freshened(headers: freshened.headers, age: age)
         case .error:
             switch ServingDecision.onOriginError(
-                policy: revision.reuse, request: request, now: Instant(milliseconds: now), configuration: self.policy)
+                policy: revision.reuse, request: request, now: Instant(milliseconds: now), configuration: policy)
             {
             case .serveStale(let age): return .serveStale(age: age)
             case .passError: return .forward
@@ -174,18 +221,27 @@ final class HTTPCache: Sendable {
         }
     }
 
-    /// Claims the background revalidation of `key`; false when one is already in flight.
-    func beginRefresh(_ key: String) -> Bool {
-        self.refreshing.withLock { $0.insert(key).inserted }
+    /// The fields and Age of a response still being stored, for a request that attaches to its fill,
+    /// and its remaining freshness for Cache-Status `ttl`.
+    func answer(from fill: StreamingFill) -> (headers: HTTPHeaders, age: Int64, ttl: Int64) {
+        let metadata = fill.view.metadata
+        let headers = HTTPHeaders(metadata.headers.map { ($0.name, $0.value) })
+        let stored = StoredResponse(
+            status: HTTPResponseStatus(statusCode: metadata.status), headers: headers,
+            requestTime: Instant(milliseconds: metadata.requestTime),
+            responseTime: Instant(milliseconds: metadata.responseTime))
+        let reuse = ReusePolicy(stored, configuration: self.policy)
+        let now = Instant(milliseconds: self.clock())
+        return (headers, reuse.currentAge(at: now), reuse.remainingFreshness(at: now))
     }
 
-    func endRefresh(_ key: String) {
-        _ = self.refreshing.withLock { $0.remove(key) }
-    }
-
-    /// Why a response was not stored, for Cache-Status `detail`.
+    /// Why a response was not stored.
     struct FillRefusal: Error {
+        /// For Cache-Status `detail`.
         var detail: String
+        /// The origin's response itself rules storing out (not this request, not the store): the key
+        /// may skip the coalescing queue for a while.
+        var originRefused = false
     }
 
     /// After an unsafe method succeeded, purges the target and its same-origin Location and
@@ -195,7 +251,7 @@ final class HTTPCache: Sendable {
         let uris = Invalidation.urisToInvalidate(
             method: request.method, target: target, status: response.status, responseHeaders: response.headers)
         for uri in uris {
-            self.store.purge(.key(CacheKey.make(uri, configuration: self.keys))) { _ in }
+            self.store.purge(.key(CacheKey.make(uri, configuration: self.rules(for: uri).keys))) { _ in }
         }
     }
 }
@@ -203,5 +259,18 @@ final class HTTPCache: Sendable {
 extension Instant {
     init(milliseconds: Int64) {
         self.init(secondsSinceEpoch: milliseconds / 1000)
+    }
+}
+
+extension NotStorableReason {
+    /// Whether the reason lies in the response alone, so any request for the key would get the same verdict.
+    fileprivate var isOriginsVerdict: Bool {
+        switch self {
+        case .responseNoStore, .private, .varyAny, .noFreshnessInformation, .neverReusable, .mustUnderstand:
+            true
+        case .method, .headResponse, .postWithoutContentLocation, .nonFinalStatus, .incompleteResponse,
+            .requestNoStore, .authorization:
+            false
+        }
     }
 }

@@ -2,7 +2,7 @@ import CachePolicy
 import CacheStore
 import NIOCore
 
-/// The body of an answer from the store, as a sequence of pieces: whole stored bodies or byte ranges of
+/// The body of an answer from the cache, as a sequence of pieces: whole bodies or byte ranges of
 /// them, with literal bytes between (the part headers of `multipart/byteranges`, RFC 9110 §14.6).
 final class StoredBodyStream {
     enum Piece {
@@ -19,15 +19,15 @@ final class StoredBodyStream {
     }
 
     private let store: CacheStore
-    private let variant: StoredVariant
+    private let body: CachedBody
     private var pieces: ArraySlice<Piece>
     private var reader: BodyReader?
 
     /// `first` is an already-open reader whose bytes come before `pieces` (opening it up front is how the
     /// caller learns that the entry still exists before it commits to a response head).
-    init(store: CacheStore, variant: StoredVariant, first: BodyReader?, pieces: [Piece]) {
+    init(store: CacheStore, body: CachedBody, first: BodyReader?, pieces: [Piece]) {
         self.store = store
-        self.variant = variant
+        self.body = body
         self.reader = first
         self.pieces = pieces[...]
     }
@@ -56,7 +56,7 @@ final class StoredBodyStream {
             case .literal(let bytes):
                 return .bytes(allocator.buffer(bytes: bytes))
             case .range(let range):
-                self.reader = try self.store.openBody(self.variant, range: range.map { $0.first..<($0.last + 1) })
+                self.reader = try self.body.openReader(in: self.store, range: range.map { $0.first..<($0.last + 1) })
             }
         }
     }

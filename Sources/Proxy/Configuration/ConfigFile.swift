@@ -50,7 +50,9 @@ public enum ConfigFile {
                 do {
                     try setter.apply(value, &configuration)
                 } catch {
-                    throw ConfigurationError("\(fullKey): \(error.message)", line: value.mark?.line ?? keyNode.mark?.line)
+                    throw ConfigurationError(
+                        "\(error.path.map { "\(fullKey)\($0)" } ?? fullKey): \(error.message)",
+                        line: error.line ?? value.mark?.line ?? keyNode.mark?.line)
                 }
             } else if Self.sections.contains(fullKey) {
                 try Self.walk(value, path: fullKey, into: &configuration)
@@ -79,11 +81,18 @@ public enum ConfigFile {
 
     struct ValueError: Error {
         let message: String
-        init(_ message: String) { self.message = message }
+        /// Where inside the key's value the problem is (`[1].default_ttl`), and its line, for nested values.
+        var path: String?
+        var line: Int?
+        init(_ message: String, path: String? = nil, line: Int? = nil) {
+            self.message = message
+            self.path = path
+            self.line = line
+        }
     }
 
     /// Sections that hold further keys.
-    static let sections: Set<String> = ["cache", "limits", "timeouts", "upstream_pool", "forward", "reverse", "log"]
+    static let sections: Set<String> = ["cache", "cache.coalescing", "limits", "timeouts", "upstream_pool", "forward", "reverse", "log"]
 
     /// Every leaf key, by its dotted path.
     static let keys: [String: Setter] = [
@@ -97,6 +106,13 @@ public enum ConfigFile {
                 guard let address = ListenAddress(parsing: text) else { throw ValueError("expected HOST:PORT or off") }
                 configuration.admin = address
             }
+        },
+        "admin_token": Setter { node, configuration throws(ValueError) in
+            let text = try scalar(node)
+            guard !text.isEmpty, !text.contains(where: { $0 == " " || $0 == "\t" }) else {
+                throw ValueError("expected a token without spaces")
+            }
+            configuration.adminToken = text
         },
         "via": .string(\.viaName),
         "workers": Setter { node, configuration throws(ValueError) in
@@ -154,6 +170,23 @@ public enum ConfigFile {
             configuration.cacheIgnoredQueryParameters = names
         },
         "cache.targeted_field": .string(\.cacheTargetedField),
+        "cache.coalescing.wait_timeout": .duration(\.coalescing.waitTimeout),
+        "cache.coalescing.remember_uncacheable": .duration(\.coalescing.uncacheableMemory),
+        "cache.coalescing.abandoned_fill_limit": Setter { node, configuration throws(ValueError) in
+            let text = try scalar(node)
+            if text == "unlimited" {
+                configuration.coalescing.abandonedFillLimit = nil
+            } else {
+                guard let bytes = Units.parseSize(text) else {
+                    throw ValueError("'\(text)' is not a size (like 64MiB, or 0 to stop with the client) or unlimited")
+                }
+                configuration.coalescing.abandonedFillLimit = bytes
+            }
+        },
+        "cache.status_key": .boolean(\.cacheStatusKey),
+        "cache.overrides": Setter { node, configuration throws(ValueError) in
+            configuration.cacheOverrides = try ConfigFile.overrides(node)
+        },
         "limits.request_line": .size(\.limits.maxRequestLineBytes),
         "limits.header_bytes": .size(\.limits.maxHeaderBytes),
         "limits.header_count": .integer(\.limits.maxHeaderCount),

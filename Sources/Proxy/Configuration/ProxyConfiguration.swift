@@ -1,3 +1,4 @@
+import CachePolicy
 import NIOCore
 import Upstream
 
@@ -21,6 +22,8 @@ public struct ProxyConfiguration: Sendable, Hashable {
     public var listen = ListenAddress(host: "127.0.0.1", port: 3128)
     /// The admin listener (health checks); nil turns it off.
     public var admin: ListenAddress? = ListenAddress(host: "127.0.0.1", port: 9090)
+    /// A bearer token the admin API asks for (all but `/healthz` and `/readyz`); nil: no token.
+    public var adminToken: String?
     /// Origins for reverse mode, used in turn.
     public var upstreams: [Origin] = []
     /// Whether responses are cached at all (off: a pure streaming proxy; the store is not opened).
@@ -38,6 +41,15 @@ public struct ProxyConfiguration: Sendable, Hashable {
     public var cacheIgnoredQueryParameters: [String] = []
     /// The targeted cache-control field obeyed in reverse mode (RFC 9213), and not forwarded downstream.
     public var cacheTargetedField = "cdn-cache-control"
+    /// Per-host and per-path exceptions to the settings above; the first that matches a request applies.
+    public var cacheOverrides: [CacheOverride] = []
+    /// Whether `Cache-Status` names the cache key (`key="…"`, RFC 9211 §2.7): for debugging a key setup; it tells
+    /// clients how URLs are keyed, so it is off by default.
+    public var cacheStatusKey = false
+    /// The cache's time source (request and response times, ages); tests inject one they can move.
+    public var cacheClock = CacheClock.wall
+    /// Request coalescing: one upstream fetch per cache key, the other requests streaming its fill.
+    public var coalescing = CoalescingConfiguration()
     /// The pseudonym this proxy writes into Via.
     public var viaName = "larder"
     /// Event-loop threads; nil means one per CPU the process may run on.
@@ -126,4 +138,18 @@ public struct ConfigurationError: Error, Hashable, Sendable, CustomStringConvert
     }
 
     public var description: String { self.line.map { "line \($0): \(self.message)" } ?? self.message }
+}
+
+/// How request coalescing behaves (`cache.coalescing.*`).
+public struct CoalescingConfiguration: Sendable, Hashable {
+    /// How long a request queued behind another's fetch waits for its response head before it goes
+    /// upstream on its own.
+    public var waitTimeout: TimeAmount = .seconds(15)
+    /// How long a key whose response could not be stored skips the queue (Varnish's hit-for-miss).
+    public var uncacheableMemory: TimeAmount = .seconds(120)
+    /// When the client that started a fill goes away, the fill goes on up to this many body bytes
+    /// (nil: to the end; 0: it stops with the client).
+    public var abandonedFillLimit: Int64?
+
+    public init() {}
 }

@@ -1,12 +1,21 @@
+import CachePolicy
 import Logging
 import NIOCore
 import NIOHTTP1
 
-/// One structured line per request through swift-log (`larder.access`), with dotted metadata keys.
+/// One structured line per request through swift-log (`larder.access`), with dotted metadata keys,
+/// and the one place every finished exchange is counted (``TrafficStats``).
 ///
 /// The executable decides how lines look (text or JSON lines); this only says what they contain.
 struct AccessLog: Sendable {
     let logger: Logger?
+    /// The server's traffic counters; nil counts nothing.
+    var stats: TrafficStats?
+
+    init(logger: Logger?, stats: TrafficStats? = nil) {
+        self.logger = logger
+        self.stats = stats
+    }
 
     /// What an exchange did, gathered while it ran.
     struct Entry {
@@ -20,9 +29,16 @@ struct AccessLog: Sendable {
         var cacheStatus = "-"
         var upstream: String?
         var error: String?
+        /// The cache's verdict as a value (nil when the cache was not involved), for the statistics.
+        var cache: CacheStatus?
+        /// The primary cache key, when the request was looked up.
+        var cacheKey: String?
+        /// The body came from the store after the origin was asked (a 304 freshening, or stale-if-error).
+        var answeredFromStore = false
     }
 
     func record(_ entry: Entry) {
+        self.stats?.record(entry)
         guard let logger else { return }
         let elapsed = NIODeadline.now() - entry.start
         var metadata: Logger.Metadata = [

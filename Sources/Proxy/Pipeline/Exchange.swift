@@ -15,8 +15,10 @@ final class Exchange {
         case connecting(pendingBody: [ByteBuffer])
         case http(UpstreamConnection)
         case tunnel(TunnelConnection)
-        /// A stored response will answer, once the current read is decoded.
-        case cacheHit(variant: StoredVariant, headers: HTTPHeaders, age: Int64)
+        /// A stored response (or one being stored) will answer, once the current read is decoded.
+        case cacheHit(body: CachedBody, headers: HTTPHeaders, age: Int64)
+        /// Queued behind another request's fetch of the same key (request coalescing).
+        case waiting(CoalescingWait)
         /// A stored body is being sent.
         case cached(StoredBodyStream)
         /// Answered by Larder itself (an error), or the upstream side is done.
@@ -46,6 +48,13 @@ final class Exchange {
     var cacheStatus: CacheStatus?
     /// The store fill receiving the response body, when the response is being stored.
     var fill: Fill?
+    /// The body length the origin declared for the response being stored, if it did.
+    var declaredLength: Int64?
+    /// This request's right to fetch its key for every request coalesced behind it; ended (and
+    /// cleared) once the origin's response head says what the others should do.
+    var lease: CoalescingLease?
+    /// Ends the wait of a request queued behind another's fetch, when that takes too long.
+    var waitTimer: Scheduled<Void>?
     /// When the request went upstream (ms since the epoch), for the stored response's age.
     var requestTime: Int64 = 0
     /// The stored response this request is revalidating, if it went upstream conditionally.
@@ -84,16 +93,34 @@ final class Exchange {
         case .http(let connection): connection.abort()
         case .tunnel(let tunnel): tunnel.close()
         case .cached(let body): body.close()
+        case .waiting(let wait): _ = wait.cancel()
         case .connecting, .cacheHit, .none: break
         }
         self.upstream = .none
         self.abandonFill()
+        self.endCoalescing()
     }
 
-    /// Records the cache's verdict in the access log entry.
+    /// Gives up this request's part in coalescing: a lease not yet ended passes the fetch to a waiter.
+    func endCoalescing() {
+        self.lease?.abandon()
+        self.lease = nil
+        self.waitTimer?.cancel()
+        self.waitTimer = nil
+    }
+
+    /// Records the cache's verdict in the access log entry: its text (`hit`, or the forward reason, then
+    /// `,revalidated`, `,stale-if-error`, `,collapsed` or `,stored`) and, for the statistics, the values.
     func noteCacheStatus() {
+        self.log.cache = self.cacheStatus
+        self.log.cacheKey = self.cacheKey
+        self.log.answeredFromStore = self.answerFromStore != nil || self.cacheStatus?.detail == "stale-if-error"
         guard let status = self.cacheStatus else { return }
         self.log.cacheStatus = status.hit ? "hit" : (status.forward?.rawValue ?? "-")
+        if self.log.answeredFromStore, status.forward == .stale {
+            self.log.cacheStatus += status.detail == "stale-if-error" ? ",stale-if-error" : ",revalidated"
+        }
+        if status.collapsed { self.log.cacheStatus += ",collapsed" }
         if status.stored { self.log.cacheStatus += ",stored" }
     }
 }

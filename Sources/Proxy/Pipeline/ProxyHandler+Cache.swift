@@ -7,21 +7,78 @@ import Upstream
 
 /// The cache's part of a client connection: answering from a stored response, storing a forwarded one.
 extension ProxyHandler {
+    /// Looks the request up and decides how it is answered: from the store, by revalidating, behind
+    /// another request's fetch of the same key, or by the origin. Returns false when it answered the
+    /// request itself (`only-if-cached` with nothing usable stored).
+    func consultCache(_ cache: HTTPCache, for exchange: Exchange, key: String) -> Bool {
+        let head = exchange.request
+        switch cache.lookup(head, key: key) {
+        case .hit(let variant, let headers, let age, let ttl, let refresh):
+            exchange.cacheStatus = CacheStatus(hit: true, ttl: ttl)
+            exchange.upstream = .cacheHit(body: .stored(variant), headers: headers, age: age)
+            if let refresh, let lease = cache.coalescer.tryLead(key) {
+                exchange.cacheStatus?.detail = "stale-while-revalidate"
+                self.refreshInBackground(exchange, cache: cache, key: key, lease: lease, revision: refresh.0,
+                                         conditionalHeaders: refresh.conditionalHeaders)
+            }
+        case .revalidate(let revision, let conditional):
+            exchange.cacheStatus = CacheStatus(forward: .stale)
+            // A client's own preconditions are forwarded as they are; otherwise Larder asks with the
+            // stored validators and answers the client itself.
+            if !head.headers.hasPreconditions, case .exchange(let origin, var upstreamHead, let allow) = exchange.route {
+                for (name, value) in conditional { upstreamHead.headers.replaceOrAdd(name: name, value: value) }
+                exchange.route = .exchange(origin: origin, head: upstreamHead, allowInternal: allow)
+                exchange.revision = revision
+            }
+            self.coalesce(exchange, cache: cache, key: key)
+        case .forward(let reason):
+            exchange.cacheStatus = CacheStatus(forward: reason)
+            self.coalesce(exchange, cache: cache, key: key)
+        case .gatewayTimeout:
+            exchange.cacheStatus = CacheStatus(forward: .request, detail: "only-if-cached")
+            exchange.noteCacheStatus()
+            self.respondLocally(
+                RequestRejection(.gatewayTimeout, "only-if-cached: nothing usable is stored", keepsConnection: true))
+            return false
+        }
+        return true
+    }
+
+    /// Revalidates a response served stale within its stale-while-revalidate window (RFC 5861 §3), holding
+    /// the key's coalescing lease.
+    private func refreshInBackground(_ exchange: Exchange, cache: HTTPCache, key: String, lease: CoalescingLease,
+                                     revision: HTTPCache.StoredRevision, conditionalHeaders: HTTPHeaders) {
+        guard let context, case .exchange(let origin, var upstreamHead, let allow) = exchange.route else {
+            return lease.abandon()
+        }
+        for (name, value) in conditionalHeaders {
+            upstreamHead.headers.replaceOrAdd(name: name, value: value)
+        }
+        BackgroundRefresh(
+            cache: cache, key: key, lease: lease, revision: revision, request: exchange.request,
+            pool: self.shared.upstreams.pool(for: context.eventLoop), eventLoop: context.eventLoop
+        ).start(head: upstreamHead, origin: origin, allowInternal: allow)
+    }
+
     /// Answers from a stored response (RFC 9111 §4): the client's preconditions (RFC 9110 §13.2) may turn it
     /// into 304 or 412 and a Range into 206 or 416 (RFC 9110 §14); the stored fields get Age (RFC 9111
     /// §5.1), Via and Cache-Status, framing comes from the stored body size, and the body streams from
     /// the store as the client drains it.
-    func serveFromCache(_ exchange: Exchange, variant: StoredVariant, headers stored: HTTPHeaders, age: Int64) {
+    ///
+    /// A body still being filled streams as the fill commits it; when its length is unknown, Range is
+    /// ignored (RFC 9110 §14.2 allows it) and the answer is chunked.
+    func serveFromCache(_ exchange: Exchange, body source: CachedBody, headers stored: HTTPHeaders, age: Int64) {
         guard let context, let cache = self.shared.cache else { return }
-        let status = HTTPResponseStatus(statusCode: variant.metadata.status)
+        let metadata = source.metadata
+        let status = HTTPResponseStatus(statusCode: metadata.status)
         let storedResponse = StoredResponse(
-            status: status, headers: stored, requestTime: Instant(milliseconds: variant.metadata.requestTime),
-            responseTime: Instant(milliseconds: variant.metadata.responseTime))
+            status: status, headers: stored, requestTime: Instant(milliseconds: metadata.requestTime),
+            responseTime: Instant(milliseconds: metadata.responseTime))
         var headers = stored
         var answerStatus = status
         var pieces: [StoredBodyStream.Piece] = []
         var firstRange: Range<Int64>?? = .some(nil)  // the whole body unless a plan says otherwise
-        var length = variant.bodySize
+        var length = source.completeLength
 
         switch Conditionals.evaluate(request: exchange.request, stored: storedResponse) {
         case .notModified(let fields):
@@ -33,9 +90,9 @@ extension ProxyHandler {
             return self.respondLocally(
                 RequestRejection(.preconditionFailed, "precondition failed", keepsConnection: true))
         case .proceed:
-            let boundary = "larder-" + String(variant.digest.hex.prefix(24))
-            switch Ranges.plan(request: exchange.request, stored: storedResponse, completeLength: variant.bodySize,
-                               boundary: boundary, configuration: cache.policy)
+            guard let completeLength = length else { break }
+            switch Ranges.plan(request: exchange.request, stored: storedResponse, completeLength: completeLength,
+                               boundary: source.boundary, configuration: cache.policy)
             {
             case .full:
                 break
@@ -49,13 +106,13 @@ extension ProxyHandler {
                 let contentType = stored.first(name: "content-type")
                 headers.replaceOrAdd(name: "content-type", value: Ranges.multipartContentType(boundary: boundary))
                 for (index, range) in ranges.enumerated() {
-                    let header = Ranges.partHeader(range, completeLength: variant.bodySize, contentType: contentType,
+                    let header = Ranges.partHeader(range, completeLength: completeLength, contentType: contentType,
                                                    boundary: boundary, isFirst: index == 0)
                     pieces += [.literal(Array(header.utf8)), .range(range)]
                 }
                 pieces.append(.literal(Array(Ranges.multipartTrailer(boundary: boundary).utf8)))
                 firstRange = .none
-                length = Ranges.multipartLength(ranges, completeLength: variant.bodySize, contentType: contentType,
+                length = Ranges.multipartLength(ranges, completeLength: completeLength, contentType: contentType,
                                                 boundary: boundary)
             case .unsatisfiable(let contentRange):
                 answerStatus = .rangeNotSatisfiable
@@ -70,10 +127,10 @@ extension ProxyHandler {
         }
 
         var body: StoredBodyStream?
-        if case .some(let range) = firstRange, variant.bodySize > 0 {
+        if case .some(let range) = firstRange, source.completeLength != 0 {
             do {
-                let reader = try cache.store.openBody(variant, range: range)
-                body = StoredBodyStream(store: cache.store, variant: variant, first: reader, pieces: pieces)
+                let reader = try source.openReader(in: cache.store, range: range)
+                body = StoredBodyStream(store: cache.store, body: source, first: reader, pieces: pieces)
             } catch {
                 // The entry went away between lookup and read (purge, eviction): ask the origin instead.
                 exchange.cacheStatus = CacheStatus(forward: .miss, detail: "entry-gone")
@@ -81,18 +138,27 @@ extension ProxyHandler {
                 return self.connect(exchange, fresh: false)
             }
         } else if !pieces.isEmpty {
-            body = StoredBodyStream(store: cache.store, variant: variant, first: nil, pieces: pieces)
+            body = StoredBodyStream(store: cache.store, body: source, first: nil, pieces: pieces)
         }
 
         headers.removeTargetedFields(cache.policy)
         headers.replaceOrAdd(name: "age", value: String(age))
         if answerStatus != .notModified {
-            headers.replaceOrAdd(name: "content-length", value: String(length))
+            if let length {
+                headers.replaceOrAdd(name: "content-length", value: String(length))
+            } else if exchange.request.method != .HEAD {
+                // A fill of unknown length: chunked, or the end marked by closing for HTTP/1.0 clients.
+                if exchange.request.version.minor >= 1 {
+                    headers.replaceOrAdd(name: "transfer-encoding", value: "chunked")
+                } else {
+                    exchange.keepAlive = false
+                }
+            }
         }
         Forwarding.appendVia(to: &headers, receivedVersion: .http1_1, pseudonym: self.shared.configuration.viaName)
         exchange.cacheStatus?.append(to: &headers)
         self.setPersistence(of: exchange, in: &headers)
-        cache.store.recordHit(variant)
+        if case .stored(let variant) = source { cache.store.recordHit(variant) }
         exchange.responseStarted = true
         exchange.log.status = answerStatus.code
         context.write(self.wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: answerStatus,
@@ -141,18 +207,29 @@ extension ProxyHandler {
         if !Invalidation.isSafe(exchange.request.method) {
             cache.invalidate(after: exchange.request, response: response)
         }
-        if let key = exchange.cacheKey, exchange.request.method == .GET {
+        // A POST response with explicit freshness and a Content-Location naming its own target may answer a
+        // later GET of that URI (RFC 9110 §9.3.3, RFC 9111 §3); `Storability` decides, after the invalidation above.
+        let isPOST = exchange.request.method == .POST
+        let fillKey = isPOST && response.headers.contains(name: "content-location")
+            ? cache.key(for: exchange.request) : exchange.cacheKey
+        if let key = fillKey, exchange.request.method == .GET || isPOST {
+            if cache.reportsKey { exchange.cacheStatus?.key = key }
             switch cache.beginFill(
-                request: exchange.request, key: key, response: response, requestTime: exchange.requestTime,
-                responseTime: cache.clock())
+                request: exchange.request, key: key, response: response, declaredLength: exchange.declaredLength,
+                requestTime: exchange.requestTime, responseTime: cache.clock())
             {
             case .success(let fill):
                 exchange.fill = fill
                 exchange.cacheStatus?.stored = true
+                exchange.lease?.filling(StreamingFill(view: fill.view, expectedLength: exchange.declaredLength))
+            case .failure where isPOST:
+                break  // a POST is forwarded for its method whatever the reason: fwd=method says it all
             case .failure(let refusal):
                 exchange.cacheStatus?.detail = refusal.detail
+                if refusal.originRefused { exchange.lease?.uncacheable() } else { exchange.lease?.release() }
             }
         }
+        exchange.lease = nil
         exchange.cacheStatus?.forwardStatus = Int(response.status.code)
         exchange.cacheStatus?.append(to: &headers)
     }
@@ -162,12 +239,19 @@ extension ProxyHandler {
     /// is not to be forwarded.
     func applyValidation(_ head: HTTPResponseHead, to exchange: Exchange, over connection: UpstreamConnection) -> Bool {
         guard let revision = exchange.revision, let cache = self.shared.cache else { return false }
-        switch cache.validated(revision, request: exchange.request, response: head, requestTime: exchange.requestTime) {
+        let lease = exchange.lease
+        // Requests coalesced behind this revalidation look the entry up again once the new fields are durable.
+        switch cache.validated(revision, request: exchange.request, response: head, requestTime: exchange.requestTime,
+                               committed: { lease?.refreshed() })
+        {
         case .freshened(let headers, let age):
+            exchange.lease = nil
             exchange.cacheStatus?.forwardStatus = Int(head.status.code)
             exchange.answerFromStore = (headers, age)
             return true
         case .serveStale(let age):
+            exchange.lease?.release()
+            exchange.lease = nil
             exchange.cacheStatus?.forwardStatus = Int(head.status.code)
             exchange.cacheStatus?.detail = "stale-if-error"
             exchange.answerFromStore = (revision.stored.headers, age)
@@ -192,8 +276,10 @@ extension ProxyHandler {
                 revision, request: exchange.request, response: response, requestTime: exchange.requestTime)
         else { return false }
         exchange.revision = nil
+        exchange.lease?.release()
+        exchange.lease = nil
         exchange.cacheStatus?.detail = "stale-if-error"
-        self.serveFromCache(exchange, variant: revision.variant, headers: revision.stored.headers, age: age)
+        self.serveFromCache(exchange, body: .stored(revision.variant), headers: revision.stored.headers, age: age)
         return true
     }
 

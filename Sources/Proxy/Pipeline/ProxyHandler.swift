@@ -108,6 +108,7 @@ final class ProxyHandler: ChannelDuplexHandler {
     func channelInactive(context: ChannelHandlerContext) {
         self.timer?.cancel()
         if let exchange = self.exchange {
+            self.detachFill(exchange)
             exchange.releaseUpstream()
             exchange.noteCacheStatus()
             if !exchange.responseEnded && exchange.request.method != .CONNECT {
@@ -185,39 +186,7 @@ final class ProxyHandler: ChannelDuplexHandler {
             let key = cache.key(for: head)
         {
             exchange.cacheKey = key
-            switch cache.lookup(head, key: key) {
-            case .hit(let variant, let headers, let age, let ttl, let refresh):
-                exchange.cacheStatus = CacheStatus(hit: true, ttl: ttl)
-                exchange.upstream = .cacheHit(variant: variant, headers: headers, age: age)
-                if let refresh, case .exchange(let origin, var upstreamHead, let allow) = route,
-                    let context = self.context, cache.beginRefresh(key)
-                {
-                    exchange.cacheStatus?.detail = "stale-while-revalidate"
-                    for (name, value) in refresh.conditionalHeaders {
-                        upstreamHead.headers.replaceOrAdd(name: name, value: value)
-                    }
-                    BackgroundRefresh(
-                        cache: cache, key: key, revision: refresh.0, request: head,
-                        pool: self.shared.upstreams.pool(for: context.eventLoop), eventLoop: context.eventLoop
-                    ).start(head: upstreamHead, origin: origin, allowInternal: allow)
-                }
-            case .revalidate(let revision, let conditional):
-                exchange.cacheStatus = CacheStatus(forward: .stale)
-                // A client's own preconditions are forwarded as they are; otherwise Larder asks with the
-                // stored validators and answers the client itself.
-                if !head.headers.hasPreconditions, case .exchange(let origin, var upstreamHead, let allow) = route {
-                    for (name, value) in conditional { upstreamHead.headers.replaceOrAdd(name: name, value: value) }
-                    exchange.route = .exchange(origin: origin, head: upstreamHead, allowInternal: allow)
-                    exchange.revision = revision
-                }
-            case .forward(let reason):
-                exchange.cacheStatus = CacheStatus(forward: reason)
-            case .gatewayTimeout:
-                exchange.cacheStatus = CacheStatus(forward: .request, detail: "only-if-cached")
-                exchange.noteCacheStatus()
-                return self.respondLocally(
-                    RequestRejection(.gatewayTimeout, "only-if-cached: nothing usable is stored", keepsConnection: true))
-            }
+            guard self.consultCache(cache, for: exchange, key: key) else { return }
         }
         self.gate.pause()
         // Connect once the current read is fully decoded: a malformed body in the same read aborts
@@ -234,12 +203,18 @@ final class ProxyHandler: ChannelDuplexHandler {
         guard let exchange = self.connectAfterRead else { return }
         self.connectAfterRead = nil
         guard self.exchange === exchange else { return }
+        self.proceed(exchange)
+    }
+
+    /// Starts what the exchange's upstream state calls for: connecting, or sending a cached answer.
+    func proceed(_ exchange: Exchange) {
+        if self.connectAfterRead === exchange { self.connectAfterRead = nil }
         switch exchange.upstream {
         case .connecting:
             self.connect(exchange, fresh: false)
-        case .cacheHit(let variant, let headers, let age):
-            self.serveFromCache(exchange, variant: variant, headers: headers, age: age)
-        case .http, .tunnel, .cached, .none:
+        case .cacheHit(let body, let headers, let age):
+            self.serveFromCache(exchange, body: body, headers: headers, age: age)
+        case .http, .tunnel, .cached, .waiting, .none:
             break
         }
     }
@@ -334,7 +309,7 @@ final class ProxyHandler: ChannelDuplexHandler {
         case .tunnel(let tunnel):
             tunnel.write(part)
             if !tunnel.isWritable { self.gate.pause() }
-        case .cacheHit, .cached, .none:
+        case .cacheHit, .cached, .waiting, .none:
             break  // the response was already decided (an error or a stored answer); the body is dropped
         }
     }
@@ -432,6 +407,7 @@ final class ProxyHandler: ChannelDuplexHandler {
     /// Ends the exchange once both the request and the response are complete (or the connection is closing).
     private func finish(_ exchange: Exchange, closing: Bool = false) {
         guard self.exchange === exchange, exchange.isComplete || closing else { return }
+        exchange.endCoalescing()
         exchange.noteCacheStatus()
         self.shared.accessLog.record(exchange.log)
         self.exchange = nil
@@ -458,6 +434,7 @@ final class ProxyHandler: ChannelDuplexHandler {
     func abortConnection(reason: String) {
         if let exchange = self.exchange {
             exchange.log.error = exchange.log.error ?? reason
+            self.detachFill(exchange)
             exchange.releaseUpstream()
         }
         self.context?.close(promise: nil)
@@ -469,7 +446,7 @@ final class ProxyHandler: ChannelDuplexHandler {
         switch exchange.upstream {
         case .http(let connection): upstreamWritable = connection.isWritable
         case .tunnel(let tunnel): upstreamWritable = tunnel.isWritable
-        case .connecting, .cacheHit, .cached, .none: upstreamWritable = false
+        case .connecting, .cacheHit, .cached, .waiting, .none: upstreamWritable = false
         }
         if upstreamWritable && !exchange.requestEnded {
             self.gate.resume(context: context)
@@ -533,6 +510,7 @@ extension ProxyHandler: UpstreamResponseDelegate {
         case .none:
             break
         }
+        exchange.declaredLength = framing.declaredLength
         if let cache = self.shared.cache {
             self.applyCache(cache, to: exchange, response: head, headers: &headers)
         }
@@ -576,7 +554,8 @@ extension ProxyHandler: UpstreamResponseDelegate {
         }
         if let answer = exchange.answerFromStore, let revision = exchange.revision {
             exchange.revision = nil
-            return self.serveFromCache(exchange, variant: revision.variant, headers: answer.headers, age: answer.age)
+            return self.serveFromCache(
+                exchange, body: .stored(revision.variant), headers: answer.headers, age: answer.age)
         }
         self.endResponse(exchange)
     }

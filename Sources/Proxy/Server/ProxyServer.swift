@@ -19,24 +19,35 @@ public final class ProxyServer: Sendable {
     private let logger: Logger
     private let accessLogger: Logger?
     private let state = Mutex<Running?>(nil)
+    /// Traffic counters since start (`/stats`, `larder stats`).
+    public let stats = TrafficStats()
+    /// Renders `/metrics`.
+    public let metrics: MetricsExporter
+    /// What new connections start with; replaced by ``reload(_:)``.
+    let live = LiveContext()
 
     private struct Running: Sendable {
         var cache: HTTPCache?
         var proxyChannel: any Channel
         var adminChannel: (any Channel)?
         var connections: ConnectionTracker
+        var adminAPI: AdminAPI?
     }
 
     /// - Parameters:
     ///   - logger: for operational messages.
     ///   - accessLogger: for one line per request; nil turns the access log off.
+    ///   - metrics: renders `/metrics`; the executable passes one over the registry it bootstrapped
+    ///     swift-metrics with.
     public init(
         configuration: ProxyConfiguration,
         group: any EventLoopGroup,
         threadPool: NIOThreadPool,
         logger: Logger,
-        accessLogger: Logger?
+        accessLogger: Logger?,
+        metrics: MetricsExporter = MetricsExporter()
     ) {
+        self.metrics = metrics
         self.configuration = configuration
         self.group = group
         self.threadPool = threadPool
@@ -53,17 +64,10 @@ public final class ProxyServer: Sendable {
     public func start() async throws {
         try self.configuration.validate()
         let cache = try self.openCache()
-        let context = ProxyContext(
-            configuration: self.configuration,
-            router: Self.makeRouter(self.configuration),
-            upstreams: Upstreams(configuration: self.configuration.upstream, group: self.group,
-                                 threadPool: self.threadPool),
-            cache: cache,
-            accessLog: AccessLog(logger: self.accessLogger),
-            logger: self.logger
-        )
+        let context = self.makeContext(self.configuration, cache: cache, upstreams: nil)
+        let live = self.live
+        live.install(context)
         let connections = ConnectionTracker()
-        let limits = self.configuration.limits
         let proxyChannel = try await ServerBootstrap(group: self.group)
             .serverChannelOption(.backlog, value: 1024)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -71,11 +75,12 @@ public final class ProxyServer: Sendable {
             .childChannelOption(.maxMessagesPerRead, value: 4)
             .childChannelInitializer { channel in
                 connections.track(channel)
+                let context = live.current ?? context  // a reload may have installed newer settings
                 return channel.eventLoop.makeCompletedFuture {
                     var encoderConfiguration = HTTPResponseEncoder.Configuration()
                     encoderConfiguration.automaticallySetFramingHeaders = false
                     let sync = channel.pipeline.syncOperations
-                    try sync.addHandler(ByteToMessageHandler(RequestDecoder(limits: limits)))
+                    try sync.addHandler(ByteToMessageHandler(RequestDecoder(limits: context.configuration.limits)))
                     try sync.addHandler(HTTPResponseEncoder(configuration: encoderConfiguration))
                     try sync.addHandler(ProxyHandler(shared: context))
                 }
@@ -84,9 +89,13 @@ public final class ProxyServer: Sendable {
             .get()
 
         var adminChannel: (any Channel)?
+        let adminAPI = AdminAPI(
+            stats: self.stats, cache: cache, sources: StatsSources.make(cache: cache), metrics: self.metrics,
+            token: self.configuration.adminToken)
+        self.live.install(admin: adminAPI)
         if let admin = self.configuration.admin {
             do {
-                adminChannel = try await AdminServer.bind(admin, group: self.group)
+                adminChannel = try await AdminServer.bind(admin, api: adminAPI, group: self.group)
             } catch {
                 try? await proxyChannel.close()
                 cache?.store.close()
@@ -94,7 +103,9 @@ public final class ProxyServer: Sendable {
             }
         }
         self.state.withLock {
-            $0 = Running(cache: cache, proxyChannel: proxyChannel, adminChannel: adminChannel, connections: connections)
+            $0 = Running(
+                cache: cache, proxyChannel: proxyChannel, adminChannel: adminChannel, connections: connections,
+                adminAPI: adminAPI)
         }
         self.logger.info(
             "larder listening",
@@ -111,8 +122,9 @@ public final class ProxyServer: Sendable {
             defer { current = nil }
             return current
         }) else { return }
+        running.adminAPI?.markNotReady()
         try? await running.proxyChannel.close()
-        let timeout = self.configuration.shutdownTimeout
+        let timeout = self.live.current?.configuration.shutdownTimeout ?? self.configuration.shutdownTimeout
         // In-flight exchanges get until the timeout; then whatever is left is closed, which also ends the wait.
         let deadline = Task {
             try await Task.sleep(nanoseconds: UInt64(max(0, timeout.nanoseconds)))
@@ -122,6 +134,11 @@ public final class ProxyServer: Sendable {
         deadline.cancel()
         try? await running.adminChannel?.close()
         running.cache?.store.close()
+    }
+
+    /// What request coalescing is doing right now; nil when caching is off or the server is not running.
+    public var coalescing: CoalescingSnapshot? {
+        self.state.withLock { $0?.cache?.coalescer.snapshot() }
     }
 
     /// Waits until every response already handed to the store is committed (tests, admin, shutdown).
@@ -142,11 +159,28 @@ public final class ProxyServer: Sendable {
             defaultTTL: configuration.cacheDefaultTTL,
             targetedFieldName: configuration.cacheTargetedField,
             honoursTargetedField: configuration.mode == .reverse)
-        let ignored = configuration.cacheIgnoredQueryParameters
-        let keys = CacheKeyConfiguration(
-            ignoredQueryParameters: Set(ignored.filter { !$0.hasSuffix("*") }),
-            ignoredQueryParameterPrefixes: ignored.filter { $0.hasSuffix("*") }.map { String($0.dropLast()) })
-        return HTTPCache(store: store, policy: policy, keys: keys, clock: WallClock.milliseconds)
+        let keys = CacheKeyConfiguration(parameterPatterns: configuration.cacheIgnoredQueryParameters)
+        let clock = configuration.cacheClock
+        var coalescing = Coalescer.Configuration()
+        coalescing.waitTimeout = configuration.coalescing.waitTimeout
+        coalescing.uncacheableMemory = configuration.coalescing.uncacheableMemory.nanoseconds / 1_000_000
+        coalescing.abandonedFillLimit = configuration.coalescing.abandonedFillLimit
+        return HTTPCache(store: store, policy: policy, keys: keys, coalescing: coalescing,
+                         overrides: configuration.cacheOverrides, reportsKey: configuration.cacheStatusKey,
+                         clock: { clock.milliseconds() })
+    }
+
+    /// The settings connections share, for `configuration`; `upstreams` reuses existing pools.
+    func makeContext(_ configuration: ProxyConfiguration, cache: HTTPCache?, upstreams: Upstreams?) -> ProxyContext {
+        ProxyContext(
+            configuration: configuration,
+            router: Self.makeRouter(configuration),
+            upstreams: upstreams ?? Upstreams(configuration: configuration.upstream, group: self.group,
+                                              threadPool: self.threadPool),
+            cache: cache,
+            accessLog: AccessLog(logger: self.accessLogger, stats: self.stats),
+            logger: self.logger
+        )
     }
 
     private static func makeRouter(_ configuration: ProxyConfiguration) -> any Router {
