@@ -176,6 +176,30 @@ struct CoalescingTests {
         }
     }
 
+    @Test("a client that filled the cache but stopped reading does not hold back the others")
+    func slowLeaderDoesNotStall() async throws {
+        let gate = OriginGate()
+        let length = 32 << 20
+        let handler: TestOrigin.Handler = { _ in
+            .init(headers: [("Cache-Control", "max-age=60")], body: .pattern(length: length), gate: gate)
+        }
+        try await withOriginAndLarder(mode: .reverse, origin: handler) { origin, larder in
+            try await TestClient.withConnection(port: larder.port) { leader in
+                try await leader.send(Self.get("/slow"))
+                #expect(await eventually { larder.server.coalescing?.keys.isEmpty == false })
+                async let follower = TestClient.exchange(port: larder.port, Self.get("/slow"))
+                #expect(await Self.waiting(1, on: larder))
+                gate.open()
+                // The leader reads nothing until the follower has the whole body.
+                let followed = try await follower
+                #expect(followed.complete && followed.bodyDigest == Pattern.digest(length: length))
+                let led = try await leader.readResponse()
+                #expect(led.complete && led.bodyDigest == Pattern.digest(length: length))
+            }
+            #expect(origin.requests.count == 1)
+        }
+    }
+
     @Test("concurrent requests for a stale entry send one conditional request; a 304 answers them all")
     func coalescedRevalidation() async throws {
         let gate = OriginGate()

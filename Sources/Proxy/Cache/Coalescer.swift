@@ -265,6 +265,11 @@ final class Coalescer: Sendable {
 
     // MARK: Observing
 
+    /// How many requests follow the fetch of `key` (queued for it, or streaming its fills).
+    func followers(of key: String) -> Int {
+        self.state.withLock { state in state.entries[key].map { $0.attached + $0.waiters.count } ?? 0 }
+    }
+
     func snapshot() -> CoalescingSnapshot {
         self.state.withLock { state in
             CoalescingSnapshot(

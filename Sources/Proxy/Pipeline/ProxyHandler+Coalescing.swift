@@ -80,6 +80,27 @@ extension ProxyHandler {
         self.proceed(exchange)
     }
 
+    /// When the client whose request fills the cache cannot keep up while other requests stream the
+    /// same fill, the fill stops waiting for it: a ``FillDriver`` reads the origin at the store's pace and
+    /// this client reads on from the store where it stands. Only for a body of declared length, which
+    /// cannot be refused for its size halfway. Returns true when it handed off.
+    func handOffSlowClient(_ exchange: Exchange) -> Bool {
+        guard let cache = self.shared.cache, let fill = exchange.fill, let key = exchange.cacheKey,
+            let length = exchange.declaredLength, exchange.requestEnded, exchange.request.method == .GET,
+            cache.coalescer.followers(of: key) > 0
+        else { return false }
+        let source = CachedBody.filling(StreamingFill(view: fill.view, expectedLength: length))
+        let reader: BodyReader
+        do {
+            reader = try source.openReader(in: cache.store, range: Int64(exchange.log.bytes)..<length)
+        } catch {
+            return false
+        }
+        self.detachFill(exchange)
+        exchange.upstream = .cached(StoredBodyStream(store: cache.store, body: source, first: reader, pieces: []))
+        return true
+    }
+
     /// When the client whose request is filling the cache goes away, the fill goes on without it (up to
     /// the configured limit) for the requests streaming it and those still to come.
     func detachFill(_ exchange: Exchange) {

@@ -530,6 +530,9 @@ extension ProxyHandler: UpstreamResponseDelegate {
         }
         context.write(self.wrapOutboundOut(.body(.byteBuffer(part))), promise: nil)
         if !context.channel.isWritable {
+            if self.handOffSlowClient(exchange) {
+                return context.flush()  // the rest comes from the store as this client drains
+            }
             // Pause before flushing: a flush that drains fires the writability change (and the
             // resume) at once, which must find the pause already in place.
             connection.pauseReading()
