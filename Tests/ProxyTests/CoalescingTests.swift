@@ -200,6 +200,32 @@ struct CoalescingTests {
         }
     }
 
+    @Test("/stats shows the fetch in flight with its waiters, then the requests it answered as coalesced")
+    func statsShowFillsInFlight() async throws {
+        let gate = OriginGate()
+        let handler: TestOrigin.Handler = { _ in
+            .init(headers: [("Cache-Control", "max-age=60")], body: .bytes(Array("shared".utf8)), gate: gate)
+        }
+        try await withOriginAndLarder(mode: .reverse, origin: handler, configure: Admin.enable) { _, larder in
+            try await withThrowingTaskGroup(of: TestClient.Response.self) { group in
+                for _ in 0..<4 {
+                    group.addTask { try await TestClient.exchange(port: larder.port, Self.get("/inflight")) }
+                }
+                #expect(await Self.waiting(3, on: larder))
+                let during = try JSONParser.parse(try await Admin.request(larder, "GET /stats").text)
+                let fills = try #require(during["fills_in_flight"]?.arrayValue)
+                #expect(fills.count == 1)
+                #expect(fills.first?["key"]?.stringValue == "http://www.example.com/inflight")
+                #expect(fills.first?["waiters"]?.intValue == 3)
+                gate.open()
+                for try await response in group { #expect(response.text == "shared") }
+            }
+            let after = try await Admin.stats(larder, waitingFor: 4)
+            #expect(after["coalesced"]?.intValue == 3)
+            #expect(after["fills_in_flight"]?.arrayValue == [])
+        }
+    }
+
     @Test("concurrent requests for a stale entry send one conditional request; a 304 answers them all")
     func coalescedRevalidation() async throws {
         let gate = OriginGate()

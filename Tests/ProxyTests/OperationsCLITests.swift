@@ -197,3 +197,25 @@ enum CLI {
         }
     }
 }
+
+/// One writer per store, for servers too.
+@Suite("One server per cache directory", .timeLimit(.minutes(1)))
+struct OperationsStoreOwnershipTests {
+    @Test("a second server on a cache directory in use fails to start and names the holder")
+    func secondServerRefused() async throws {
+        try await withOriginAndLarder(mode: .reverse) { origin, larder in
+            let directory = larder.server.configuration.cacheDirectory
+            do {
+                let second = try await TestLarder.start(mode: .reverse, upstreams: [origin.url]) { configuration in
+                    configuration.cacheDirectory = directory
+                }
+                await second.shutdown()
+                Issue.record("a second server opened \(directory)")
+            } catch {
+                #expect("\(error)".contains("open for writing by process \(getpid())"), "\(error)")
+            }
+            let still = try await TestClient.exchange(port: larder.port, "GET /x HTTP/1.1\r\nHost: a\r\n\r\n")
+            #expect(still.status == 200)
+        }
+    }
+}

@@ -24,10 +24,14 @@ struct SpaceSaving {
         self.positions.reserveCapacity(self.capacity)
     }
 
-    /// Adds `weight` to the key whose text is `key` (hashed here; the text is copied only if it enters).
+    /// Adds `weight` to the key whose text is `key` (the text is copied only if it enters).
     mutating func add(_ key: Substring, weight: UInt64) {
+        self.add(key, hash: key.hashValue, weight: weight)
+    }
+
+    /// The same with the key's hash already computed (one key counted in several tables is hashed once).
+    mutating func add(_ key: Substring, hash: Int, weight: UInt64) {
         guard weight > 0 else { return }
-        let hash = key.hashValue
         if let position = self.positions[hash] {
             self.slots[position].count &+= weight
             return

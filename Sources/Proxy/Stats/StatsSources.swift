@@ -10,18 +10,15 @@ public struct FillWaiters: Sendable, Hashable {
 }
 
 /// Live figures the statistics read from other components when a report is made, never per request.
-///
-/// The coalescer plugs in here: ``ProxyServer`` builds the sources with
-/// ``StatsSources/make(cache:)``, which is the one place to return its snapshot of fills in flight.
 struct StatsSources: Sendable {
-    /// Fills in flight with their waiter counts; empty while nothing reports them.
+    /// Fills in flight with their waiter counts (queued for the head, or streaming the fill).
     var inFlightFills: @Sendable () -> [FillWaiters] = { [] }
 
-    /// The sources of a running server.
+    /// The sources of a running server: the coalescer's keys being fetched or filled.
     static func make(cache: HTTPCache?) -> StatsSources {
-        // Request coalescing (issue 5) reports its fills here, e.g.
-        // `StatsSources(inFlightFills: { cache.coalescer.snapshot().keys.map {
-        //     FillWaiters(key: $0.key, waiters: $0.waiting + $0.attached) } })`.
-        StatsSources()
+        guard let cache else { return StatsSources() }
+        return StatsSources(inFlightFills: {
+            cache.coalescer.snapshot().keys.map { FillWaiters(key: $0.key, waiters: $0.waiting + $0.attached) }
+        })
     }
 }

@@ -127,10 +127,12 @@ public final class TrafficStats: Sendable {
         var urlsByBytes = SpaceSaving(capacity: TrafficStats.trackedKeys)
 
         mutating func add(url: Substring, host: Substring, hits: UInt64, bytes: UInt64) {
-            self.hostsByHits.add(host, weight: hits)
-            self.urlsByHits.add(url, weight: hits)
-            self.hostsByBytes.add(host, weight: bytes)
-            self.urlsByBytes.add(url, weight: bytes)
+            let urlHash = url.hashValue
+            let hostHash = host.hashValue
+            self.hostsByHits.add(host, hash: hostHash, weight: hits)
+            self.urlsByHits.add(url, hash: urlHash, weight: hits)
+            self.hostsByBytes.add(host, hash: hostHash, weight: bytes)
+            self.urlsByBytes.add(url, hash: urlHash, weight: bytes)
         }
     }
 }
