@@ -46,19 +46,3 @@ struct LargeBodyTests {
         await origin.shutdown()
     }
 }
-
-extension String {
-    /// Reads a small file such as /proc/PID/status.
-    init(procFile path: String) throws {
-        guard let file = fopen(path, "r") else { throw PortError(port: -1) }
-        defer { fclose(file) }
-        var bytes: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 4096)
-        while true {
-            let count = fread(&chunk, 1, chunk.count, file)
-            bytes += chunk[0..<count]
-            if count < chunk.count { break }
-        }
-        self = String(decoding: bytes, as: UTF8.self)
-    }
-}
