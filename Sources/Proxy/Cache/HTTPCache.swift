@@ -19,6 +19,8 @@ final class HTTPCache: Sendable {
     let clock: @Sendable () -> Int64
     /// One upstream fetch per key at a time; requests arriving meanwhile stream its fill.
     let coalescer: Coalescer
+    /// Stored variants' fields as decoded by earlier lookups.
+    private let decodedVariants = DecodedVariants()
 
     init(store: CacheStore, policy: PolicyConfiguration, keys: CacheKeyConfiguration,
          coalescing: Coalescer.Configuration = .init(), overrides: [CacheOverride] = [], reportsKey: Bool = false,
@@ -40,7 +42,9 @@ final class HTTPCache: Sendable {
         case hit(variant: StoredVariant, headers: HTTPHeaders, age: Int64, ttl: Int64,
                  refresh: (StoredRevision, conditionalHeaders: HTTPHeaders)?)
         /// Ask the origin with these conditional fields whether the stored response is still good
-        /// (RFC 9111 §4.3.1); a 304 then freshens and serves it.
+        /// (RFC 9111 §4.3.1); a 304 then freshens and serves it. With no fields (the stored response has no
+        /// validator) the request is unconditional and the stored response only answers an origin failure
+        /// under stale-if-error (RFC 5861 §4).
         case revalidate(StoredRevision, conditionalHeaders: HTTPHeaders)
         /// Go to the origin; the reason is reported in Cache-Status `fwd`.
         case forward(CacheStatus.ForwardReason)
@@ -88,20 +92,18 @@ final class HTTPCache: Sendable {
         let now = Instant(milliseconds: self.clock())
         let policy = self.policy(for: request)
         // The variants the request's Vary fields select, of which the most recent is used (RFC 9111 §4.1).
-        let candidates = variants.compactMap { variant -> (StoredVariant, StoredResponse)? in
-            let headers = HTTPHeaders(variant.metadata.headers.map { ($0.name, $0.value) })
-            guard Vary(response: headers).matches(
+        let candidates = variants.compactMap { variant -> (StoredVariant, DecodedVariants.Decoded)? in
+            let decoded = self.decodedVariants.decode(variant, policy: policy)
+            guard decoded.vary.matches(
                 storedKey: String(decoding: variant.secondaryKey, as: UTF8.self), request: request.headers)
             else { return nil }
-            return (variant, StoredResponse(
-                status: HTTPResponseStatus(statusCode: variant.metadata.status), headers: headers,
-                requestTime: Instant(milliseconds: variant.metadata.requestTime),
-                responseTime: Instant(milliseconds: variant.metadata.responseTime)))
+            return (variant, decoded)
         }
-        if let index = Vary.mostRecentFirst(candidates.map(\.1)).first {
-            let (variant, stored) = candidates[index]
+        if let index = candidates.count == 1 ? 0 : Vary.mostRecentFirst(candidates.map(\.1.stored)).first {
+            let (variant, decoded) = candidates[index]
+            let stored = decoded.stored
             let headers = stored.headers
-            let reuse = ReusePolicy(stored, configuration: policy)
+            let reuse = decoded.reuse
             let decision = ServingDecision.decide(policy: reuse, request: request, now: now)
             switch decision {
             case .fresh(let age), .stale(let age):
@@ -115,13 +117,19 @@ final class HTTPCache: Sendable {
                     variant: variant, headers: headers, age: age, ttl: reuse.remainingFreshness(at: now),
                     refresh: (revision, conditional))
             case .revalidate(let conditional, _):
-                let reason = decision.forwardReason ?? .stale
-                guard !conditional.isEmpty else { return .forward(reason) }
                 return .revalidate(
-                    StoredRevision(variant: variant, stored: stored, reuse: reuse, forwardReason: reason),
+                    StoredRevision(variant: variant, stored: stored, reuse: reuse,
+                                   forwardReason: decision.forwardReason ?? .stale),
                     conditionalHeaders: conditional)
+            case .miss(let reason) where reason.isCausedByRequest:
+                return .forward(.request)
             case .miss:
-                return onlyIfCached ? .gatewayTimeout : .forward(decision.forwardReason ?? .stale)
+                // Nothing to validate with: the request goes unconditionally, but the stored response stays at
+                // hand, so that an origin failure can still be answered with it under stale-if-error (RFC 5861 §4).
+                return .revalidate(
+                    StoredRevision(variant: variant, stored: stored, reuse: reuse,
+                                   forwardReason: decision.forwardReason ?? .stale),
+                    conditionalHeaders: HTTPHeaders())
             }
         }
         return onlyIfCached ? .gatewayTimeout : .forward(.varyMiss)

@@ -104,9 +104,28 @@ public final class TrafficStats: Sendable {
 
     /// `scheme://authority` of a URL or cache key, or "-" for an origin-form target.
     static func host(of url: Substring) -> Substring {
-        guard let separator = url.firstRange(of: "://") else { return "-" }
-        let rest = url[separator.upperBound...]
-        return rest.prefix { $0 != "/" && $0 != "?" }
+        // A byte scan: this runs once per request, and Character-based searching is slow.
+        let bytes = url.utf8
+        var index = bytes.startIndex
+        var slashes = -1  // -1 until the ':' of "://"
+        while index != bytes.endIndex {
+            let byte = bytes[index]
+            bytes.formIndex(after: &index)
+            if slashes < 0 {
+                if byte == UInt8(ascii: ":") { slashes = 0 } else if byte == UInt8(ascii: "/") { return "-" }
+            } else if byte == UInt8(ascii: "/") {
+                slashes += 1
+                if slashes == 2 { break }
+            } else {
+                return "-"
+            }
+        }
+        guard slashes == 2 else { return "-" }
+        var end = index
+        while end != bytes.endIndex, bytes[end] != UInt8(ascii: "/"), bytes[end] != UInt8(ascii: "?") {
+            bytes.formIndex(after: &end)
+        }
+        return url[index..<end]
     }
 
     private func shard() -> Shard {

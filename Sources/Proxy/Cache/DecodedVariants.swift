@@ -1,0 +1,64 @@
+import CachePolicy
+import CacheStore
+import NIOHTTP1
+import Synchronization
+
+/// Stored variants as decoded by earlier lookups — header fields, Vary and reuse policy — so a hit on a
+/// hot entry does not parse the same fields again (DESIGN: "a hit does not re-parse headers").
+///
+/// An entry is used only while the variant is unchanged (the same body, request and response times:
+/// a replacement or a 304 freshening changes them) and the policy configuration is the same (per-host
+/// overrides may differ). Bounded: when full, it starts over.
+final class DecodedVariants: Sendable {
+    /// One variant's fields, decoded.
+    struct Decoded: Sendable {
+        let stored: StoredResponse
+        let vary: Vary
+        let reuse: ReusePolicy
+        fileprivate let identity: Identity
+    }
+
+    fileprivate struct Identity: Hashable, Sendable {
+        var body: BodyID
+        var requestTime: Int64
+        var responseTime: Int64
+        var policy: PolicyConfiguration
+    }
+
+    private struct Slot: Hashable {
+        var primaryKey: String
+        var secondaryKey: [UInt8]
+    }
+
+    private let capacity: Int
+    private let entries = Mutex<[Slot: Decoded]>([:])
+
+    init(capacity: Int = 4096) {
+        self.capacity = capacity
+    }
+
+    /// The decoded fields of `variant` under `policy`, from an earlier lookup when still valid.
+    func decode(_ variant: StoredVariant, policy: PolicyConfiguration) -> Decoded {
+        let slot = Slot(primaryKey: variant.primaryKey, secondaryKey: variant.secondaryKey)
+        let identity = Identity(
+            body: variant.bodyID, requestTime: variant.metadata.requestTime,
+            responseTime: variant.metadata.responseTime, policy: policy)
+        if let known = self.entries.withLock({ $0[slot] }), known.identity == identity {
+            return known
+        }
+        let metadata = variant.metadata
+        let headers = HTTPHeaders(metadata.headers.map { ($0.name, $0.value) })
+        let stored = StoredResponse(
+            status: HTTPResponseStatus(statusCode: metadata.status), headers: headers,
+            requestTime: Instant(milliseconds: metadata.requestTime),
+            responseTime: Instant(milliseconds: metadata.responseTime))
+        let decoded = Decoded(
+            stored: stored, vary: Vary(response: headers), reuse: ReusePolicy(stored, configuration: policy),
+            identity: identity)
+        self.entries.withLock { entries in
+            if entries.count >= self.capacity { entries.removeAll(keepingCapacity: true) }
+            entries[slot] = decoded
+        }
+        return decoded
+    }
+}
