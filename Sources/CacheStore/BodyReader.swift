@@ -82,7 +82,15 @@ public final class BodyReader: Sendable {
         try self.state.withLock { (state) throws(StoreError) -> BodyRead<R> in
             guard !state.closed else { throw .closed }
             guard let span = try self.span(&state) else { return state.awaitingOutcome ? .waiting : .end }
-            guard span.available > state.position else { return .waiting }
+            guard span.available > state.position else {
+                // A fill holds the bytes it received in memory until the writer commits them: lend those.
+                guard case .fill(let fill) = state.source,
+                    let (result, count) = fill.withBuffered(
+                        at: state.position, maxBytes: max(maxBytes, 1), end: self.end, body)
+                else { return .waiting }
+                state.position += Int64(count)
+                return .data(result)
+            }
             let chunkSize = Int64(self.context.chunkSize)
             let index = state.position / chunkSize
             let offset = Int(state.position % chunkSize)
@@ -156,7 +164,7 @@ public final class BodyReader: Sendable {
             callback()
             return
         }
-        fill.whenCommitted(beyond: beyond) { _ in callback() }
+        fill.whenCommitted(beyond: beyond, buffered: true) { _ in callback() }
     }
 
     /// The next bytes, waiting for a fill in progress; nil at the end.

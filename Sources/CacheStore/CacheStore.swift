@@ -168,7 +168,8 @@ public final class CacheStore: Sendable {
             bodyID: self.context.allocateBodyID(),
             primaryKey: primaryKey,
             secondaryKey: secondaryKey,
-            metadata: metadata
+            metadata: metadata,
+            chunkSize: self.context.chunkSize
         )
         guard self.context.writer.register(state) else { throw .closed }
         return Fill(context: self.context, state: state)

@@ -68,6 +68,38 @@ struct FillTests {
         }
     }
 
+    @Test("bytes appended but not yet committed are readable at once, and an append wakes a waiting reader")
+    func readerGetsBufferedBytes() async throws {
+        try await withStore { store, _ in
+            let fill = try store.beginFill(primaryKey: "http://fill.test/buffered", metadata: testMetadata())
+            let reader = try fill.view.openReader()
+            let first = testBytes(seed: 7, count: 1000)
+            try fill.append(first)
+            guard case .data(let bytes) = try reader.read() else {
+                Issue.record("appended bytes are readable before any commit")
+                return
+            }
+            #expect(bytes == first)
+            #expect(fill.view.progress.committedBytes == 0)
+            guard case .waiting = try reader.read() else {
+                Issue.record("caught up: the reader waits")
+                return
+            }
+            let woken = Shared(false)
+            reader.whenReadable { woken.update { $0 = true } }
+            #expect(!woken.current)
+            let second = testBytes(seed: 8, count: store.chunkSize + 10)  // completes chunk 0, starts chunk 1
+            try fill.append(second)
+            #expect(woken.current)
+            var rest: [UInt8] = []
+            while case .data(let more) = try reader.read() { rest += more }
+            let variant = try await fill.finish()
+            while let more = try await reader.next() { rest += more }
+            #expect(rest == second)
+            #expect(variant.bodySize == Int64(first.count + second.count))
+        }
+    }
+
     @Test("a reader of a fill whose body turns out to be a duplicate still reads it all")
     func readerFollowsDeduplicatedFill() async throws {
         try await withStore { store, _ in

@@ -14,8 +14,6 @@ public struct TestClient {
         public var bodyLength: Int
         public var bodyDigest: String
         public var complete: Bool
-        /// When the first body bytes arrived.
-        public var firstBodyBytesAt: ContinuousClock.Instant?
 
         public func header(_ name: String) -> String? {
             self.headers.first { $0.name.lowercased() == name.lowercased() }?.value
@@ -69,6 +67,8 @@ public struct TestClient {
         let outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>
         var buffer = ByteBuffer()
         var closed = false
+        /// Runs when the first body bytes of the response being read arrive.
+        var bodyStartHook: (@Sendable () -> Void)?
 
         public mutating func send(_ text: String) async throws {
             try await self.outbound.write(ByteBuffer(string: text))
@@ -79,12 +79,16 @@ public struct TestClient {
         }
 
         /// Reads one response. Bodies longer than `keepBodyUpTo` are hashed but not kept; `afterHead`
-        /// runs once the head is in, before the body is read (to act while a body is in flight).
+        /// runs once the head is in, before the body is read, and `onBodyStart` when the first body
+        /// bytes arrive (to act while a body is in flight).
         public mutating func readResponse(
             headRequest: Bool = false,
             keepBodyUpTo: Int = 1 << 20,
-            afterHead: () -> Void = {}
+            afterHead: () -> Void = {},
+            onBodyStart: (@Sendable () -> Void)? = nil
         ) async throws -> Response {
+            self.bodyStartHook = onBodyStart
+            defer { self.bodyStartHook = nil }
             guard let headText = try await self.readHead() else {
                 throw ProtocolError(description: "connection closed before a response head")
             }
@@ -96,7 +100,7 @@ public struct TestClient {
             }
             var response = Response(
                 status: status, reason: statusLine.count > 2 ? statusLine[2] : "", headers: [], body: [],
-                bodyLength: 0, bodyDigest: "", complete: false, firstBodyBytesAt: nil)
+                bodyLength: 0, bodyDigest: "", complete: false)
             for line in lines where !line.isEmpty {
                 guard let colon = line.firstIndex(of: ":") else { continue }
                 let value = line[line.index(after: colon)...].trimmingCharacters(in: " \t")
@@ -163,7 +167,10 @@ public struct TestClient {
         }
 
         private mutating func take(_ count: Int, into response: inout Response, digest: inout SHA256, keep: Int) {
-            if response.firstBodyBytesAt == nil && count > 0 { response.firstBodyBytesAt = .now }
+            if response.bodyLength == 0 && count > 0, let hook = self.bodyStartHook {
+                self.bodyStartHook = nil
+                hook()
+            }
             let slice = self.buffer.readSlice(length: count)!
             slice.withUnsafeReadableBytes { digest.update($0) }
             if response.bodyLength + count <= keep { response.body += slice.readableBytesView }

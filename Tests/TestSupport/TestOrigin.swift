@@ -45,6 +45,8 @@ public final class TestOrigin: Sendable {
         public var gate: OriginGate?
         /// Send the body a block at a time with this pause between blocks.
         public var trickle: Trickle?
+        /// Stop after this many body bytes until the gate opens (a fill caught mid-body).
+        public var pause: (afterBytes: Int, until: OriginGate)?
 
         public init(
             status: HTTPResponseStatus = .ok,
@@ -54,7 +56,8 @@ public final class TestOrigin: Sendable {
             abortAfter: Int? = nil,
             silent: Bool = false,
             gate: OriginGate? = nil,
-            trickle: Trickle? = nil
+            trickle: Trickle? = nil,
+            pause: (afterBytes: Int, until: OriginGate)? = nil
         ) {
             self.status = status
             self.headers = headers
@@ -64,6 +67,7 @@ public final class TestOrigin: Sendable {
             self.silent = silent
             self.gate = gate
             self.trickle = trickle
+            self.pause = pause
         }
 
         public static func text(_ text: String, status: HTTPResponseStatus = .ok, headers: [(String, String)] = [])
@@ -275,7 +279,18 @@ private final class OriginHandler: ChannelInboundHandler {
                 }
                 return
             }
+            if let pause = sending.response.pause, sending.offset >= pause.afterBytes, !pause.until.isOpen {
+                context.flush()
+                let bound = NIOLoopBound((handler: self, context: context), eventLoop: context.eventLoop)
+                pause.until.whenOpen {
+                    bound.eventLoop.execute { bound.value.handler.pump(context: bound.value.context) }
+                }
+                return
+            }
             var count = min(sending.response.trickle?.blockBytes ?? Pattern.blockSize, limit - sending.offset)
+            if let pause = sending.response.pause, sending.offset < pause.afterBytes {
+                count = min(count, pause.afterBytes - sending.offset)
+            }
             var buffer = context.channel.allocator.buffer(capacity: count)
             switch sending.response.body {
             case .bytes(let bytes):
@@ -313,6 +328,9 @@ public final class OriginGate: Sendable {
     private let state = Mutex<(open: Bool, waiting: [@Sendable () -> Void])>((false, []))
 
     public init() {}
+
+    /// Whether the gate has been opened.
+    public var isOpen: Bool { self.state.withLock { $0.open } }
 
     /// Releases every held response, and answers later ones at once.
     public func open() {

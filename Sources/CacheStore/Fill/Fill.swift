@@ -32,7 +32,8 @@ public final class Fill: Sendable {
     @discardableResult
     public func append(_ bytes: UnsafeRawBufferPointer) throws(StoreError) -> Backpressure {
         let chunkSize = self.context.chunkSize
-        return try self.state.producer.withLock { (producer) throws(StoreError) -> Backpressure in
+        let (pressure, total) = try self.state.producer.withLock {
+            (producer) throws(StoreError) -> (Backpressure, Int64) in
             guard !producer.closed else { throw self.state.outcome?.error ?? .fillNotActive }
             if let error = self.state.outcome?.error {
                 producer.closed = true
@@ -61,6 +62,7 @@ public final class Fill: Sendable {
                 guard producer.buffer.count == chunkSize else { continue }
                 var chunk = [UInt8]()
                 swap(&chunk, &producer.buffer)
+                self.state.holdPending(chunk, index: producer.nextChunk)
                 guard let result = self.context.writer.enqueue(.chunk(self.state, producer.nextChunk, chunk)) else {
                     producer.closed = true
                     throw .closed
@@ -68,8 +70,11 @@ public final class Fill: Sendable {
                 producer.nextChunk += 1
                 if result == .pause { pressure = .pause }
             }
-            return pressure
+            return (pressure, total)
         }
+        // Readers following the fill get these bytes before they are committed.
+        self.state.publishBuffered(total)
+        return pressure
     }
 
     /// Appends body bytes; see ``append(_:)-(UnsafeRawBufferPointer)``.
@@ -101,6 +106,7 @@ public final class Fill: Sendable {
             producer.closed = true
             var tail = [UInt8]()
             swap(&tail, &producer.buffer)
+            self.state.holdPending(tail, index: producer.nextChunk)
             let chunkCount = producer.nextChunk + (tail.isEmpty ? 0 : 1)
             return Mutation.Completion(
                 tail: tail,
