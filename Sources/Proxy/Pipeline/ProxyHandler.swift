@@ -41,6 +41,8 @@ final class ProxyHandler: ChannelDuplexHandler {
     /// Parts of pipelined requests that arrived while an earlier response was still being sent.
     private var queued: [Queued] = []
     private var timer: Scheduled<Void>?
+    private var awaiting = Awaiting.nothing
+    private var awaitingSince = NIODeadline.uptimeNanoseconds(0)
     /// A request head started arriving while an exchange was in progress (pipelining).
     private var headStarted = false
     private var quiescing = false
@@ -58,12 +60,12 @@ final class ProxyHandler: ChannelDuplexHandler {
         self.context = context
         self.clientAddress = context.channel.remoteAddress?.ipAddress ?? "-"
         if context.channel.isActive {
-            self.startIdleTimer()
+            self.wait(for: .nextRequest)
         }
     }
 
     func channelActive(context: ChannelHandlerContext) {
-        self.startIdleTimer()
+        self.wait(for: .nextRequest)
         context.fireChannelActive()
     }
 
@@ -89,7 +91,7 @@ final class ProxyHandler: ChannelDuplexHandler {
         switch event {
         case is RequestHeadStarted:
             if self.exchange == nil {
-                self.startHeaderTimer()
+                self.wait(for: .restOfHead)
             } else {
                 self.headStarted = true
             }
@@ -154,7 +156,7 @@ final class ProxyHandler: ChannelDuplexHandler {
     }
 
     private func begin(_ head: HTTPRequestHead) {
-        self.timer?.cancel()
+        self.awaiting = .nothing
         self.headStarted = false
         let exchange = Exchange(request: head, client: self.clientAddress)
         self.exchange = exchange
@@ -416,9 +418,9 @@ final class ProxyHandler: ChannelDuplexHandler {
             return
         }
         if self.headStarted {
-            self.startHeaderTimer()
+            self.wait(for: .restOfHead)
         } else {
-            self.startIdleTimer()
+            self.wait(for: .nextRequest)
         }
         if let context = self.context {
             self.gate.resume(context: context)
@@ -457,21 +459,55 @@ final class ProxyHandler: ChannelDuplexHandler {
 
     // MARK: Timers
 
-    private func startIdleTimer() {
-        guard let context else { return }
-        self.timer?.cancel()
-        self.timer = context.eventLoop.assumeIsolated().scheduleTask(in: self.shared.configuration.keepAliveTimeout) {
-            [self] in
-            if self.exchange == nil { self.context?.close(promise: nil) }
+    /// What the connection waits for between exchanges; the one timer checks it.
+    enum Awaiting {
+        case nothing
+        /// An idle keep-alive connection: closed after the keep-alive timeout.
+        case nextRequest
+        /// A request head that started arriving: 408 after the header read timeout.
+        case restOfHead
+    }
+
+    /// Starts waiting. One timer serves every wait: armed when none is, it checks the wait when it
+    /// fires and re-arms itself for what is left, so a busy keep-alive connection schedules and
+    /// cancels nothing per request.
+    private func wait(for what: Awaiting) {
+        self.awaiting = what
+        self.awaitingSince = .now()
+        if self.timer == nil {
+            self.armTimer(for: self.awaitingSince + self.timeout(for: what))
         }
     }
 
-    private func startHeaderTimer() {
+    private func timeout(for what: Awaiting) -> TimeAmount {
+        switch what {
+        case .nothing, .nextRequest: self.shared.configuration.keepAliveTimeout
+        case .restOfHead: self.shared.configuration.headerReadTimeout
+        }
+    }
+
+    /// Never further out than the header read timeout, the shortest wait, so a wait that starts while
+    /// the timer is armed is never checked late.
+    private func armTimer(for deadline: NIODeadline) {
         guard let context else { return }
-        self.timer?.cancel()
-        let timeout = self.shared.configuration.headerReadTimeout
-        self.timer = context.eventLoop.assumeIsolated().scheduleTask(in: timeout) { [self] in
-            guard self.exchange == nil else { return }
+        let cap = NIODeadline.now() + self.shared.configuration.headerReadTimeout
+        self.timer = context.eventLoop.assumeIsolated().scheduleTask(deadline: min(deadline, cap)) { [self] in
+            self.timer = nil
+            self.checkWait()
+        }
+    }
+
+    private func checkWait() {
+        guard self.awaiting != .nothing, self.exchange == nil else { return }
+        let deadline = self.awaitingSince + self.timeout(for: self.awaiting)
+        guard NIODeadline.now() >= deadline else { return self.armTimer(for: deadline) }
+        switch self.awaiting {
+        case .nothing:
+            break
+        case .nextRequest:
+            self.context?.close(promise: nil)
+        case .restOfHead:
+            let timeout = self.shared.configuration.headerReadTimeout
             self.respondLocally(
                 RequestRejection(.requestTimeout, "request head not received within \(timeout.seconds)s"))
         }
