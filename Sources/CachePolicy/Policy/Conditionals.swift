@@ -23,8 +23,20 @@ public enum Conditionals {
     ///    → 304.
     /// Preconditions are ignored when the stored response is not a 2xx (RFC 9110 §13.2.1). `If-Range` is left to
     /// `Ranges.plan`.
+    /// Whether the request carries any of the preconditions evaluated here: one pass over the fields, and
+    /// only names starting with "i" are compared (most requests carry none, and this runs on every hit).
+    private static func hasConditions(_ headers: HTTPHeaders) -> Bool {
+        for (name, _) in headers where name.utf8.first.map({ $0 | 0x20 == UInt8(ascii: "i") }) == true {
+            switch name.lowercased() {
+            case "if-match", "if-none-match", "if-modified-since", "if-unmodified-since": return true
+            default: continue
+            }
+        }
+        return false
+    }
+
     public static func evaluate(request: HTTPRequestHead, stored: StoredResponse) -> ConditionalOutcome {
-        guard (200..<300).contains(stored.status.code) else { return .proceed }
+        guard (200..<300).contains(stored.status.code), Self.hasConditions(request.headers) else { return .proceed }
         let headers = request.headers
         let now = stored.responseTime
         let storedTag = EntityTag(headers: stored.headers)

@@ -22,10 +22,11 @@ extension ProxyHandler {
                                          conditionalHeaders: refresh.conditionalHeaders)
             }
         case .revalidate(let revision, let conditional):
-            exchange.cacheStatus = CacheStatus(forward: .stale)
+            exchange.cacheStatus = CacheStatus(forward: revision.forwardReason)
             // A client's own preconditions are forwarded as they are; otherwise Larder asks with the
             // stored validators and answers the client itself.
             if !head.headers.hasPreconditions, case .exchange(let origin, var upstreamHead, let allow) = exchange.route {
+                exchange.unconditionalRoute = exchange.route
                 for (name, value) in conditional { upstreamHead.headers.replaceOrAdd(name: name, value: value) }
                 exchange.route = .exchange(origin: origin, head: upstreamHead, allowInternal: allow)
                 exchange.revision = revision
@@ -36,11 +37,13 @@ extension ProxyHandler {
             self.coalesce(exchange, cache: cache, key: key)
         case .gatewayTimeout:
             exchange.cacheStatus = CacheStatus(forward: .request, detail: "only-if-cached")
+            if cache.reportsKey { exchange.cacheStatus?.key = key }
             exchange.noteCacheStatus()
             self.respondLocally(
                 RequestRejection(.gatewayTimeout, "only-if-cached: nothing usable is stored", keepsConnection: true))
             return false
         }
+        if cache.reportsKey { exchange.cacheStatus?.key = key }
         return true
     }
 
@@ -257,10 +260,13 @@ extension ProxyHandler {
             exchange.answerFromStore = (revision.stored.headers, age)
             return true
         case .unusable304:
+            // The 304 cannot answer a client that sent no conditional: ask again without the stored
+            // validators (RFC 9111 §4.3.4), on a new connection, and forward the full response.
             connection.abort()
-            exchange.upstream = .none
-            self.respondLocally(RequestRejection(
-                .badGateway, "the origin's 304 matches no stored response", keepsConnection: exchange.requestEnded))
+            exchange.revision = nil
+            exchange.route = exchange.unconditionalRoute ?? exchange.route
+            exchange.upstream = .connecting(pendingBody: [])
+            self.connect(exchange, fresh: true)
             return true
         case .forward:
             exchange.revision = nil

@@ -94,6 +94,9 @@ struct CacheStatusConformanceTests {
         try await Conformance.run(configure: { $0.cacheStatusKey = true }, responses: [ok([("Cache-Control", "max-age=60")])]) { s in
             let response = try await s.get("/r?a=1")
             #expect(response.larderStatus["key"] == "\"http://www.example.com/r?a=1\"")
+            let hit = try await s.get("/r?a=1")
+            #expect(hit.isHit)
+            #expect(hit.larderStatus["key"] == "\"http://www.example.com/r?a=1\"", "on answers from the cache too")
         }
         try await Conformance.run(responses: [ok([("Cache-Control", "max-age=60")])]) { s in
             let response = try await s.get("/r?a=1")

@@ -97,15 +97,21 @@ struct StaleExtensionsConformanceTests {
 
     @Test("RFC 5861 §4: stale-if-error also covers an origin that cannot be reached")
     func staleIfErrorUnreachable() async throws {
-        try await Conformance.run(responses: [ok([("Cache-Control", "max-age=10, stale-if-error=600")])]) { s in
-            _ = try await s.get()
-            await s.origin.shutdown()
-            s.advance(20)
-            let response = try await s.get()
-            #expect(response.status == 200)
-            #expect(response.text == "stored body")
-            #expect(response.larderStatus["detail"] == "stale-if-error")
+        // The origin is stopped mid-test, so this test starts and stops its servers itself (each exactly once).
+        let clock = TestClock()
+        let origin = try await TestOrigin.start { _ in ok([("Cache-Control", "max-age=10, stale-if-error=600")]) }
+        let larder = try await TestLarder.start(mode: .reverse, upstreams: [origin.url]) {
+            $0.cacheClock = clock.cacheClock
         }
+        let s = Conformance(origin: origin, larder: larder, clock: clock, arrivals: Arrivals())
+        _ = try await s.get()
+        await origin.shutdown()
+        s.advance(20)
+        let response = try await s.get()
+        await larder.shutdown()
+        #expect(response.status == 200)
+        #expect(response.text == "stored body")
+        #expect(response.larderStatus["detail"] == "stale-if-error")
     }
 
     @Test("RFC 9111 §4.2.4 with RFC 5861 §4: must-revalidate forbids stale-if-error")

@@ -56,6 +56,18 @@ struct StoringConformanceTests {
         }
     }
 
+    @Test(
+        "RFC 9111 §5.2: of conflicting directives the restrictive one applies",
+        arguments: ["public, private, max-age=60", "max-age=60, private", "s-maxage=60, no-store, public"])
+    func conflictingDirectives(cacheControl: String) async throws {
+        try await Conformance.run(responses: [ok([("Cache-Control", cacheControl)])]) { s in
+            _ = try await s.get()
+            let second = try await s.get()
+            #expect(!second.isHit)
+            #expect(s.requests.count == 2)
+        }
+    }
+
     @Test("RFC 9111 §5.2.2.3: must-understand with an understood status overrides no-store")
     func mustUnderstandOverridesNoStore() async throws {
         try await Conformance.run(responses: [ok([("Cache-Control", "must-understand, no-store, max-age=60")])]) { s in

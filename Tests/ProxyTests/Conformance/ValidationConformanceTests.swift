@@ -100,6 +100,43 @@ struct ValidationConformanceTests {
         }
     }
 
+    @Test("RFC 9111 §4.3.4: a 304 naming another strong entity tag updates nothing; the request is repeated unconditionally")
+    func notModifiedForAnotherTag() async throws {
+        try await Conformance.run(origin: { request, index in
+            switch index {
+            case 0: ok([("Cache-Control", "max-age=10"), ("ETag", "\"v1\""), ("X-Version", "1")])
+            case 1: notModified([("ETag", "\"v2\""), ("X-Version", "2"), ("Cache-Control", "max-age=600")])
+            default: ok([("Cache-Control", "max-age=10"), ("ETag", "\"v3\""), ("X-Version", "3")], "new body")
+            }
+        }) { s in
+            _ = try await s.get()
+            s.advance(20)
+            let response = try await s.get()
+            #expect(response.status == 200)
+            #expect(response.text == "new body")
+            #expect(response.header("x-version") == "3", "the 304's fields were not merged into what the client got")
+            #expect(s.requests.count == 3)
+            #expect(s.requests[1].header("if-none-match") == "\"v1\"")
+            #expect(s.requests[2].header("if-none-match") == nil, "asked again without the stored validators")
+            let stored = try await s.get()
+            #expect(stored.isHit && stored.header("x-version") == "3")
+        }
+    }
+
+    @Test("RFC 9211 §2.2: a revalidation the request's own max-age=0 caused reports fwd=request")
+    func requestCausedRevalidation() async throws {
+        try await Conformance.run(responses: [
+            ok([("Cache-Control", "max-age=600"), ("ETag", "\"v1\"")]), notModified([("ETag", "\"v1\"")]),
+        ]) { s in
+            _ = try await s.get()
+            let response = try await s.get("/r", [("Cache-Control", "max-age=0")])
+            #expect(response.text == "stored body")
+            #expect(response.larderStatus["fwd"] == "request")
+            #expect(response.larderStatus["fwd-status"] == "304")
+            #expect(s.requests.last?.header("if-none-match") == "\"v1\"")
+        }
+    }
+
     @Test(
         "RFC 9111 §4.3.3: a 5xx answering a validation is passed on when nothing allows serving stale",
         arguments: [500, 502, 503, 504])
