@@ -59,6 +59,22 @@ struct ValidationTests {
         #expect(Validation.selectStoredResponses(for: fields(notModified), among: stored) == expected, "\(name)")
     }
 
+    @Test(
+        "§4.3.4: a 304 to Larder's own conditional request validates the response it was made from",
+        arguments: [
+            ("no validator in the 304, Last-Modified stored", [("Date", "@+0")], [("Last-Modified", "@-100")], true),
+            ("no validator in the 304, ETag stored", [("Date", "@+0")], [("ETag", "\"a\"")], true),
+            ("the same strong ETag", [("ETag", "\"a\"")], [("ETag", "\"a\"")], true),
+            ("another strong ETag", [("ETag", "\"b\"")], [("ETag", "\"a\"")], false),
+            ("another Last-Modified", [("Last-Modified", "@-5")], [("Last-Modified", "@-100")], false),
+        ] as [(String, [(String, String)], [(String, String)], Bool)]
+    )
+    func validatesOwnRequest(name: String, notModified: [(String, String)], storedPairs: [(String, String)],
+                             expected: Bool) {
+        let candidate = StoredResponse(status: .ok, headers: fields(storedPairs), requestTime: at(0), responseTime: at(0))
+        #expect(Validation.validates(candidate, notModified: fields(notModified)) == expected, "\(name)")
+    }
+
     static let original = stored(
         [
             ("Content-Length", "5"), ("Content-Type", "text/plain"), ("Content-Encoding", "gzip"),

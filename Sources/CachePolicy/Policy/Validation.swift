@@ -78,6 +78,19 @@ public enum Validation {
         return [0]
     }
 
+    /// Whether a 304 answering the conditional request this cache generated from `validated` may update it.
+    ///
+    /// The §4.3.4 selection, except that a 304 carrying no validator at all selects the response the
+    /// conditional was made from even when that response has one: RFC 9110 §15.4.5 does not require
+    /// `Last-Modified` in a 304, so an origin validating an `If-Modified-Since` built from the stored
+    /// `Last-Modified` (Python's `http.server`, many static servers) sends none, and the letter of §4.3.4
+    /// would make the cache ask again unconditionally every time. A 304 with a different validator still
+    /// selects nothing.
+    public static func validates(_ validated: StoredResponse, notModified: HTTPHeaders) -> Bool {
+        if !Self.selectStoredResponses(for: notModified, among: [validated]).isEmpty { return true }
+        return EntityTag(headers: notModified) == nil && Self.lastModified(notModified) == nil
+    }
+
     /// Header fields of a stored response that an update never replaces: `Content-Length` (RFC 9111 §3.2) and the
     /// fields the stored content depends on — its `Content-Encoding` and `Content-Range`, which describe the bytes
     /// Larder holds — besides hop-by-hop fields and fields Larder never stores.

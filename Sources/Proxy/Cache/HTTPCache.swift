@@ -205,7 +205,7 @@ final class HTTPCache: Sendable {
         switch outcome {
         case .notModified:
             guard let response,
-                !Validation.selectStoredResponses(for: response.headers, among: [revision.stored]).isEmpty
+                Validation.validates(revision.stored, notModified: response.headers)
             else { return .unusable304 }
             let freshened = Validation.freshen(
                 revision.stored, with: response.headers, requestTime: Instant(milliseconds: requestTime),

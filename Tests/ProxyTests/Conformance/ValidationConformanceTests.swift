@@ -123,6 +123,17 @@ struct ValidationConformanceTests {
         }
     }
 
+    @Test("RFC 9111 §4.3.4: a bare 304 (no validator, as static servers send) validates the response Larder asked about")
+    func bareNotModified() async throws {
+        try await Self.revalidate([("Last-Modified", "@-1000")], answer: { _ in notModified([("Date", "@+0")]) }) {
+            s, response in
+            #expect(response.status == 200)
+            #expect(response.text == "stored body")
+            #expect(response.larderStatus["fwd-status"] == "304")
+            #expect(s.requests.count == 2, "no unconditional repeat")
+        }
+    }
+
     @Test("RFC 9211 §2.2: a revalidation the request's own max-age=0 caused reports fwd=request")
     func requestCausedRevalidation() async throws {
         try await Conformance.run(responses: [
