@@ -25,10 +25,10 @@ extension ProxyHandler {
             exchange.cacheStatus = CacheStatus(forward: revision.forwardReason)
             // A client's own preconditions are forwarded as they are; otherwise Larder asks with the
             // stored validators and answers the client itself.
-            if !head.headers.hasPreconditions, case .exchange(let origin, var upstreamHead, let allow) = exchange.route {
+            if !head.headers.hasPreconditions, case .exchange(let origin, var request, let allow) = exchange.route {
                 exchange.unconditionalRoute = exchange.route
-                for (name, value) in conditional { upstreamHead.headers.replaceOrAdd(name: name, value: value) }
-                exchange.route = .exchange(origin: origin, head: upstreamHead, allowInternal: allow)
+                request.addedFields = conditional
+                exchange.route = .exchange(origin: origin, request: request, allowInternal: allow)
                 exchange.revision = revision
             }
             self.coalesce(exchange, cache: cache, key: key)
@@ -51,12 +51,11 @@ extension ProxyHandler {
     /// the key's coalescing lease.
     private func refreshInBackground(_ exchange: Exchange, cache: HTTPCache, key: String, lease: CoalescingLease,
                                      revision: HTTPCache.StoredRevision, conditionalHeaders: HTTPHeaders) {
-        guard let context, case .exchange(let origin, var upstreamHead, let allow) = exchange.route else {
+        guard let context, case .exchange(let origin, var request, let allow) = exchange.route else {
             return lease.abandon()
         }
-        for (name, value) in conditionalHeaders {
-            upstreamHead.headers.replaceOrAdd(name: name, value: value)
-        }
+        request.addedFields = conditionalHeaders
+        let upstreamHead = request.head
         BackgroundRefresh(
             cache: cache, key: key, lease: lease, revision: revision, request: exchange.request,
             pool: self.shared.upstreams.pool(for: context.eventLoop), eventLoop: context.eventLoop

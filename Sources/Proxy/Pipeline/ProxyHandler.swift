@@ -262,7 +262,8 @@ final class ProxyHandler: ChannelDuplexHandler {
     }
 
     private func startForwarding(_ exchange: Exchange, over connection: UpstreamConnection, pendingBody: [ByteBuffer]) {
-        guard case .exchange(_, let head, _)? = exchange.route else { return }
+        guard case .exchange(_, let request, _)? = exchange.route else { return }
+        let head = request.head
         exchange.upstream = .http(connection)
         exchange.requestTime = self.shared.cache?.clock() ?? 0
         connection.send(head: head, delegate: self)

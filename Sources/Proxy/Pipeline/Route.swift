@@ -5,8 +5,8 @@ import Upstream
 
 /// Where a request goes, decided by the mode's router.
 enum Route {
-    /// An HTTP exchange with `origin`, sending `head` (already rewritten for the upstream hop).
-    case exchange(origin: Origin, head: HTTPRequestHead, allowInternal: Bool)
+    /// An HTTP exchange with `origin`, sending `request` rewritten for the upstream hop.
+    case exchange(origin: Origin, request: UpstreamRequest, allowInternal: Bool)
     /// A CONNECT tunnel to `origin`.
     case tunnel(origin: Origin, allowInternal: Bool)
 }
@@ -19,32 +19,49 @@ protocol Router: Sendable {
     func route(_ head: HTTPRequestHead, framing: BodyFraming, client: SocketAddress?) throws(RequestRejection) -> Route
 }
 
-extension Router {
-    /// The parts of the upstream request head every mode writes the same way: origin-form target,
-    /// hop-by-hop fields removed (RFC 9110 §7.6.1), Expect answered here and not forwarded,
-    /// Via added (§7.6.3), and framing written by Larder.
-    func upstreamHead(
-        from head: HTTPRequestHead,
-        target: RequestTarget,
-        host: String,
-        framing: BodyFraming,
-        via: String
-    ) -> HTTPRequestHead {
-        var headers = head.headers
+/// A routed request as it will go upstream. The rewritten head is built only when a connection is made
+/// (``head``): a request the cache answers never pays for it.
+struct UpstreamRequest {
+    /// The client's request head.
+    let client: HTTPRequestHead
+    let target: RequestTarget
+    /// The Host field to send.
+    let host: String
+    let framing: BodyFraming
+    let via: String
+    /// Reverse mode: record the client in X-Forwarded-For, X-Forwarded-Proto and Forwarded.
+    let forwardedFor: (address: SocketAddress?, host: String?)?
+    /// Fields Larder adds itself (the validators of a conditional request it makes).
+    var addedFields = HTTPHeaders()
+
+    /// The head every mode writes the same way: origin-form target, hop-by-hop fields removed (RFC 9110
+    /// §7.6.1), Expect answered here and not forwarded, Via added (§7.6.3), framing written by Larder; then
+    /// the client fields of reverse mode and Larder's own fields.
+    var head: HTTPRequestHead {
+        var headers = self.client.headers
         headers.removeHopByHop()
         headers.remove(name: "expect")
         headers.remove(name: "content-length")
-        headers.replaceOrAdd(name: "host", value: host)
-        Forwarding.appendVia(to: &headers, receivedVersion: head.version, pseudonym: via)
-        switch framing {
+        headers.replaceOrAdd(name: "host", value: self.host)
+        Forwarding.appendVia(to: &headers, receivedVersion: self.client.version, pseudonym: self.via)
+        switch self.framing {
         case .length(let length): headers.add(name: "content-length", value: String(length))
         case .chunked: headers.add(name: "transfer-encoding", value: "chunked")
         case .none, .untilClose:
-            if head.method == .POST || head.method == .PUT || head.method == .PATCH {
+            let method = self.client.method
+            if method == .POST || method == .PUT || method == .PATCH {
                 headers.add(name: "content-length", value: "0")
             }
         }
-        return HTTPRequestHead(version: .http1_1, method: head.method, uri: target.pathAndQuery, headers: headers)
+        if let forwardedFor {
+            Forwarding.addClientFields(
+                to: &headers, clientIP: forwardedFor.address?.ipAddress, proto: "http", host: forwardedFor.host)
+        }
+        for (name, value) in self.addedFields {
+            headers.replaceOrAdd(name: name, value: value)
+        }
+        return HTTPRequestHead(
+            version: .http1_1, method: self.client.method, uri: self.target.pathAndQuery, headers: headers)
     }
 }
 
@@ -70,9 +87,10 @@ struct ForwardRouter: Router {
                 throw RequestRejection(.notImplemented, "https targets need CONNECT")
             }
             let origin = Origin(scheme: scheme, authority: authority)
-            let upstreamHead = self.upstreamHead(
-                from: head, target: target, host: origin.hostField, framing: framing, via: self.via)
-            return .exchange(origin: origin, head: upstreamHead, allowInternal: self.allowPrivateTargets)
+            let request = UpstreamRequest(
+                client: head, target: target, host: origin.hostField, framing: framing, via: self.via,
+                forwardedFor: nil)
+            return .exchange(origin: origin, request: request, allowInternal: self.allowPrivateTargets)
         case .origin, .asterisk:
             throw RequestRejection.badRequest("a forward proxy needs an absolute-form target (http://host/path)")
         }
@@ -95,9 +113,9 @@ struct ReverseRouter: Router {
         let origin = self.upstreams.next()
         let clientHost = authority?.description
         let host = self.preserveHost ? (clientHost ?? origin.hostField) : origin.hostField
-        var upstreamHead = self.upstreamHead(from: head, target: target, host: host, framing: framing, via: self.via)
-        Forwarding.addClientFields(
-            to: &upstreamHead.headers, clientIP: client?.ipAddress, proto: "http", host: clientHost)
-        return .exchange(origin: origin, head: upstreamHead, allowInternal: true)
+        let request = UpstreamRequest(
+            client: head, target: target, host: host, framing: framing, via: self.via,
+            forwardedFor: (client, clientHost))
+        return .exchange(origin: origin, request: request, allowInternal: true)
     }
 }
