@@ -19,12 +19,16 @@ deps:
 build: deps
 	$(SWIFT) build
 
+## One self-contained binary: the Swift runtime and Foundation linked in (only LMDB, libcrypto and libc
+## stay shared), which also leaves about 5 MiB less resident than the shared Swift libraries.
+RELEASE_FLAGS := -c release --static-swift-stdlib
+
 release: deps
-	$(SWIFT) build -c release --product larder
+	$(SWIFT) build $(RELEASE_FLAGS) --product larder
 
 ## Start Larder with its built-in defaults: forward proxy on 127.0.0.1:3128, cache in ./larder-cache.
 run: release
-	"$$($(SWIFT) build -c release --show-bin-path)/larder" serve $(RUN_ARGS)
+	"$$($(SWIFT) build $(RELEASE_FLAGS) --show-bin-path)/larder" serve $(RUN_ARGS)
 
 ## Build and run the whole test suite.
 test: deps
