@@ -241,32 +241,13 @@ public final class CacheStore: Sendable {
     /// The counters as last committed, plus live figures.
     public func stats() throws(StoreError) -> StoreStats {
         let counters = try self.context.environment.read { (txn) throws(StoreError) -> Counters in
-            guard let bytes = try txn.get(self.context.db.meta, MetaKey.counters) else { return Counters() }
-            return try Counters(decoding: bytes)
+            try StoreQueries(txn: txn, db: self.context.db).counters()
         }
-        let info = self.context.environment.info()
+        let writer = self.context.writer
         return StoreStats(
-            objects: Int(counters[.objects]),
-            variants: Int(counters[.variants]),
-            bodies: Int(counters[.bodies]),
-            logicalBytes: Int64(counters[.logicalBytes]),
-            physicalBytes: Int64(counters[.physicalBytes]),
-            pendingBytes: Int64(counters[.pendingBytes]),
-            metadataBytes: Int64(counters[.metadataBytes]),
-            budgetedBytes: counters.budgetedBytes,
-            evictions: counters[.evictions],
-            fillsCompleted: counters[.fillsCompleted],
-            fillsAborted: counters[.fillsAborted],
-            deduplicatedFills: counters[.deduplicatedFills],
-            purgedVariants: counters[.purgedVariants],
-            hits: counters[.hits],
-            fillsInProgress: self.context.writer.fillsInProgress,
-            queuedBytes: self.context.writer.bytesQueued,
-            maxBytes: self.context.writer.limits.maxBytes,
-            chunkSize: self.context.chunkSize,
-            mapSize: info.mapSize,
-            fileBytes: info.pagesInUse * info.pageSize
-        )
+            counters: counters, info: self.context.environment.info(),
+            live: .init(fillsInProgress: writer.fillsInProgress, queuedBytes: writer.bytesQueued,
+                        maxBytes: writer.limits.maxBytes, chunkSize: self.context.chunkSize))
     }
 
     /// Bytes of the data file in use: pages up to the high-water mark less the free list

@@ -78,31 +78,14 @@ struct JSONLinesLogHandler: LogHandler {
     func log(event: LogEvent) {
         var fields = self.metadata
         if let extra = event.metadata { fields.merge(extra) { _, new in new } }
-        var line = "{\"time\":\(Self.quote(Self.timestamp())),\"level\":\(Self.quote(event.level.rawValue))"
-        line += ",\"label\":\(Self.quote(self.label)),\"message\":\(Self.quote("\(event.message)"))"
+        var line = "{\"time\":\(JSONValue.quoted(Self.timestamp()))"
+        line += ",\"level\":\(JSONValue.quoted(event.level.rawValue))"
+        line += ",\"label\":\(JSONValue.quoted(self.label)),\"message\":\(JSONValue.quoted("\(event.message)"))"
         for key in fields.keys.sorted() {
-            line += ",\(Self.quote(key)):\(Self.quote("\(fields[key]!)"))"
+            line += ",\(JSONValue.quoted(key)):\(JSONValue.quoted("\(fields[key]!)"))"
         }
         line += "}\n"
         writeOut(line, to: STDOUT_FILENO)
-    }
-
-    static func quote(_ text: String) -> String {
-        var result = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": result += "\\\""
-            case "\\": result += "\\\\"
-            case "\n": result += "\\n"
-            case "\r": result += "\\r"
-            case "\t": result += "\\t"
-            case let control where control.value < 0x20:
-                let hex = String(control.value, radix: 16)
-                result += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default: result.unicodeScalars.append(scalar)
-            }
-        }
-        return result + "\""
     }
 
     private static func timestamp() -> String {

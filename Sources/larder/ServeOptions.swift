@@ -31,14 +31,7 @@ struct ServeOptions: ParsableArguments {
 
     /// Defaults, then the file, then these flags.
     func resolvedConfiguration() throws -> ProxyConfiguration {
-        var configuration = ProxyConfiguration()
-        if let path = self.config {
-            do {
-                try ConfigFile.apply(file: path, to: &configuration)
-            } catch {
-                throw ValidationError("\(path): \(error)")
-            }
-        }
+        var configuration = try ProxyConfiguration.loading(file: self.config)
         if let mode = self.mode { configuration.mode = mode }
         if let listen = self.listen {
             guard let address = ListenAddress(parsing: listen) else {

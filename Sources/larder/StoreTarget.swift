@@ -46,15 +46,7 @@ struct TargetOptions: ParsableArguments {
 
     /// The configuration the target's defaults come from.
     func configuration() throws -> ProxyConfiguration {
-        var configuration = ProxyConfiguration()
-        if let path = self.config {
-            do {
-                try ConfigFile.apply(file: path, to: &configuration)
-            } catch {
-                throw ValidationError("\(path): \(error)")
-            }
-        }
-        return configuration
+        try ProxyConfiguration.loading(file: self.config)
     }
 
     private func resolvedToken(_ configuration: ProxyConfiguration) -> String? {

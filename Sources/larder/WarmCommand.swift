@@ -115,14 +115,7 @@ struct WarmCommand: AsyncParsableCommand {
 
     private func proxyAddress() throws -> AdminEndpoint {
         if let proxy = self.proxy, let endpoint = AdminEndpoint(parsing: proxy, token: nil) { return endpoint }
-        var configuration = ProxyConfiguration()
-        if let path = self.config {
-            do {
-                try ConfigFile.apply(file: path, to: &configuration)
-            } catch {
-                throw ValidationError("\(path): \(error)")
-            }
-        }
+        let configuration = try ProxyConfiguration.loading(file: self.config)
         let listen = configuration.listen
         return AdminEndpoint(host: listen.host == "0.0.0.0" ? "127.0.0.1" : listen.host, port: listen.port, token: nil)
     }

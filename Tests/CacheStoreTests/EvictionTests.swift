@@ -1,4 +1,5 @@
 import CacheStore
+import TestSupport
 import Testing
 
 @Suite("Budget and eviction", .serialized)

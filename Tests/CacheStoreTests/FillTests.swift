@@ -1,5 +1,6 @@
 import CacheStore
 import Dispatch
+import TestSupport
 import Testing
 
 @Suite("Streaming fills")

@@ -1,7 +1,6 @@
 import CacheStore
 import TestSupport
 import Glibc
-import Synchronization
 
 /// Opens a store in a fresh temporary directory, runs `body`, closes and removes it.
 func withStore<T>(
@@ -82,19 +81,4 @@ extension BodyReader {
         self.close()
         return bytes
     }
-}
-
-/// A value shared between test tasks.
-final class Shared<Value: Sendable>: Sendable {
-    private let value: Mutex<Value>
-
-    init(_ value: Value) {
-        self.value = Mutex(value)
-    }
-
-    func update<T: Sendable>(_ body: @Sendable (inout Value) -> T) -> T {
-        self.value.withLock { body(&$0) }
-    }
-
-    var current: Value { self.value.withLock { $0 } }
 }

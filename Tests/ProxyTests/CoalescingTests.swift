@@ -65,13 +65,13 @@ struct CoalescingTests {
             let follower = try await TestClient.withConnection(port: larder.port) { connection in
                 try await connection.send(Self.get("/big"))
                 return try await connection.readResponse(onBodyStart: {
-                    streamedMidway.set(!midway.isOpen)
+                    streamedMidway.update { $0 = !midway.isOpen }
                     midway.open()
                 })
             }
             let first = try await leader
 
-            #expect(streamedMidway.value, "the follower's first bytes came only after the origin went on")
+            #expect(streamedMidway.current, "the follower's first bytes came only after the origin went on")
             #expect(origin.requests.count == 1)
             #expect(first.complete && follower.complete)
             #expect(follower.bodyDigest == Pattern.digest(length: length))
@@ -295,13 +295,3 @@ struct CoalescingTests {
     }
 }
 
-/// A value shared between a test and callbacks on other threads.
-final class Shared<Value: Sendable>: Sendable {
-    private let storage: Mutex<Value>
-
-    init(_ value: Value) { self.storage = Mutex(value) }
-
-    var value: Value { self.storage.withLock { $0 } }
-
-    func set(_ value: Value) { self.storage.withLock { $0 = value } }
-}

@@ -67,28 +67,6 @@ public final class StoreReader: StoreInspection {
         let counters = try self.environment.read { (txn) throws(StoreError) -> Counters in
             try StoreQueries(txn: txn, db: self.db).counters()
         }
-        let info = self.environment.info()
-        return StoreStats(
-            objects: Int(counters[.objects]),
-            variants: Int(counters[.variants]),
-            bodies: Int(counters[.bodies]),
-            logicalBytes: Int64(counters[.logicalBytes]),
-            physicalBytes: Int64(counters[.physicalBytes]),
-            pendingBytes: Int64(counters[.pendingBytes]),
-            metadataBytes: Int64(counters[.metadataBytes]),
-            budgetedBytes: counters.budgetedBytes,
-            evictions: counters[.evictions],
-            fillsCompleted: counters[.fillsCompleted],
-            fillsAborted: counters[.fillsAborted],
-            deduplicatedFills: counters[.deduplicatedFills],
-            purgedVariants: counters[.purgedVariants],
-            hits: counters[.hits],
-            fillsInProgress: 0,
-            queuedBytes: 0,
-            maxBytes: 0,
-            chunkSize: 0,
-            mapSize: info.mapSize,
-            fileBytes: info.pagesInUse * info.pageSize
-        )
+        return StoreStats(counters: counters, info: self.environment.info(), live: .init())
     }
 }

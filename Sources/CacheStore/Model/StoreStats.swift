@@ -42,3 +42,39 @@ public struct StoreStats: Sendable, Hashable {
     /// Bytes of the data file up to LMDB's high-water mark (includes free pages).
     public var fileBytes: Int
 }
+
+extension StoreStats {
+    /// The live figures only a writing store knows; a read-only store reports zeros.
+    struct Live {
+        var fillsInProgress = 0
+        var queuedBytes = 0
+        var maxBytes: Int64 = 0
+        var chunkSize = 0
+    }
+
+    /// The saved counters, the environment's file figures and the live ones.
+    init(counters: Counters, info: Environment.Info, live: Live) {
+        self.init(
+            objects: Int(counters[.objects]),
+            variants: Int(counters[.variants]),
+            bodies: Int(counters[.bodies]),
+            logicalBytes: Int64(counters[.logicalBytes]),
+            physicalBytes: Int64(counters[.physicalBytes]),
+            pendingBytes: Int64(counters[.pendingBytes]),
+            metadataBytes: Int64(counters[.metadataBytes]),
+            budgetedBytes: counters.budgetedBytes,
+            evictions: counters[.evictions],
+            fillsCompleted: counters[.fillsCompleted],
+            fillsAborted: counters[.fillsAborted],
+            deduplicatedFills: counters[.deduplicatedFills],
+            purgedVariants: counters[.purgedVariants],
+            hits: counters[.hits],
+            fillsInProgress: live.fillsInProgress,
+            queuedBytes: live.queuedBytes,
+            maxBytes: live.maxBytes,
+            chunkSize: live.chunkSize,
+            mapSize: info.mapSize,
+            fileBytes: info.pagesInUse * info.pageSize
+        )
+    }
+}

@@ -57,8 +57,6 @@ final class Exchange {
     var waitTimer: Scheduled<Void>?
     /// When the request went upstream (ms since the epoch), for the stored response's age.
     var requestTime: Int64 = 0
-    /// The route before Larder added its own validators, for asking again without them.
-    var unconditionalRoute: Route?
     /// The stored response this request is revalidating, if it went upstream conditionally.
     var revision: HTTPCache.StoredRevision?
     /// Set when the origin's answer means "serve the stored response" (a matching 304, or an error

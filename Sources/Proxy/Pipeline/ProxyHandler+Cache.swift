@@ -26,7 +26,6 @@ extension ProxyHandler {
             // A client's own preconditions are forwarded as they are; otherwise Larder asks with the
             // stored validators and answers the client itself.
             if !head.headers.hasPreconditions, case .exchange(let origin, var request, let allow) = exchange.route {
-                exchange.unconditionalRoute = exchange.route
                 request.addedFields = conditional
                 exchange.route = .exchange(origin: origin, request: request, allowInternal: allow)
                 exchange.revision = revision
@@ -263,7 +262,10 @@ extension ProxyHandler {
             // validators (RFC 9111 §4.3.4), on a new connection, and forward the full response.
             connection.abort()
             exchange.revision = nil
-            exchange.route = exchange.unconditionalRoute ?? exchange.route
+            if case .exchange(let origin, var request, let allow) = exchange.route {
+                request.addedFields = HTTPHeaders()
+                exchange.route = .exchange(origin: origin, request: request, allowInternal: allow)
+            }
             exchange.upstream = .connecting(pendingBody: [])
             self.connect(exchange, fresh: true)
             return true
