@@ -122,10 +122,11 @@ build_larder() {
     fi
     # A scratch path of its own, so a benchmark build never races a debug build or test run in .build.
     local scratch="$repo/.build-bench"
-    log "building Larder (swift build -c release --static-swift-stdlib --product larder --scratch-path .build-bench); this takes minutes"
+    local flags=(-c release --static-swift-stdlib -Xswiftc -enforce-exclusivity=unchecked)  # the Makefile's RELEASE_FLAGS
+    log "building Larder (swift build ${flags[*]} --product larder --scratch-path .build-bench); this takes minutes"
     # Build output goes to stderr: stdout is reserved for the result table.
-    (cd "$repo" && swift build -c release --static-swift-stdlib --product larder --scratch-path "$scratch") >&2
-    LARDER_BIN="$(cd "$repo" && swift build -c release --static-swift-stdlib --scratch-path "$scratch" --show-bin-path)/larder"
+    (cd "$repo" && swift build "${flags[@]}" --product larder --scratch-path "$scratch") >&2
+    LARDER_BIN="$(cd "$repo" && swift build "${flags[@]}" --scratch-path "$scratch" --show-bin-path)/larder"
     [[ -x $LARDER_BIN ]] || die "build finished but $LARDER_BIN is missing"
 }
 

@@ -109,7 +109,7 @@ public final class CacheStore: Sendable {
     public func variants(forKey primaryKey: String) throws(StoreError) -> [StoredVariant] {
         let primary = Keys.primaryHash(primaryKey)
         return try self.context.environment.read { (txn) throws(StoreError) -> [StoredVariant] in
-            try self.variants(primary, txn)
+            try self.queries(txn).variants(primary)
         }
     }
 
@@ -123,25 +123,18 @@ public final class CacheStore: Sendable {
         }
     }
 
-    func variants(_ primary: [UInt8], _ txn: Transaction) throws(StoreError) -> [StoredVariant] {
-        var found: [StoredVariant] = []
-        try txn.withCursor(self.context.db.variants) { (cursor) throws(StoreError) in
-            try cursor.forEach(withPrefix: primary) { (entry) throws(StoreError) -> Bool in
-                let hits = try txn.recency(of: Array(entry.key), self.context.db)?.hits ?? 0
-                found.append(StoredVariant(record: try VariantRecord(decoding: entry.value), hits: hits))
-                return true
-            }
-        }
-        return found
+    /// The read-only queries over `txn`, reusing decoded variant records.
+    private func queries(_ txn: Transaction) -> StoreQueries {
+        StoreQueries(txn: txn, db: self.context.db, decoded: self.context.decodedRecords)
     }
 
     /// Records that `variant` was served: moves it to the young end of the LRU order. Kept in memory
     /// and saved in batches — a hit costs no write transaction.
     public func recordHit(_ variant: StoredVariant) {
-        let key = Keys.variant(primary: Keys.primaryHash(variant.primaryKey), secondary: variant.secondaryKey)
         // Wake the writer only when the first touch arrives (it then saves on its interval) or when many
         // wait: one hot variant hit over and over must not wake it on every hit.
-        let (waiting, first) = self.context.recency.recordHit(variantKey: key)
+        let (waiting, first) = self.context.recency.recordHit(
+            Recency.VariantName(primaryKey: variant.primaryKey, secondaryKey: variant.secondaryKey))
         if first || waiting == Recency.eagerFlushThreshold { self.context.writer.nudge() }
     }
 
@@ -149,6 +142,33 @@ public final class CacheStore: Sendable {
     /// Throws ``StoreError/notFound`` if the variant was removed and its body freed meanwhile.
     public func openBody(_ variant: StoredVariant, range: Range<Int64>? = nil) throws(StoreError) -> BodyReader {
         try BodyReader(context: self.context, variant: variant, range: range)
+    }
+
+    /// Lends a whole complete body to `body`, chunk by chunk in order, within one read transaction: the way
+    /// to copy a small body out (a snapshot needs no pin). Throws ``StoreError/notFound`` if it is gone.
+    public func withBody(of variant: StoredVariant, _ body: (UnsafeRawBufferPointer) -> Void) throws(StoreError) {
+        let db = self.context.db
+        let chunkSize = Int64(self.context.chunkSize)
+        try self.context.environment.read { (txn) throws(StoreError) in
+            guard let bytes = try txn.get(db.bodies, Keys.body(variant.bodyID)),
+                case let record = try BodyRecord(decoding: bytes), record.state != .filling,
+                record.size == variant.bodySize
+            else { throw .notFound("\(variant.bodyID) is gone") }
+            var remaining = variant.bodySize
+            var index: UInt32 = 0
+            while remaining > 0 {
+                guard let chunk = try txn.get(db.chunks, Keys.chunk(variant.bodyID, index)) else {
+                    throw .notFound("chunk \(index) of \(variant.bodyID)")
+                }
+                let expected = Int(min(chunkSize, remaining))
+                guard chunk.count >= expected else {
+                    throw .corrupt("chunk \(index) of \(variant.bodyID) holds \(chunk.count) bytes")
+                }
+                body(UnsafeRawBufferPointer(rebasing: chunk[0..<expected]))
+                remaining -= Int64(expected)
+                index += 1
+            }
+        }
     }
 
     // MARK: Fill
@@ -198,17 +218,7 @@ public final class CacheStore: Sendable {
     /// `prefix`, at most `limit` of them.
     public func entries(prefix: String = "", limit: Int = .max) throws(StoreError) -> [StoredEntry] {
         try self.context.environment.read { (txn) throws(StoreError) -> [StoredEntry] in
-            var entries: [StoredEntry] = []
-            guard limit > 0 else { return entries }
-            try IndexScan(txn: txn, db: self.context.db, prefix: prefix).forEach {
-                (primary, _) throws(StoreError) -> Bool in
-                let variants = try self.variants(primary, txn)
-                if let first = variants.first {
-                    entries.append(StoredEntry(primaryKey: first.primaryKey, variants: variants))
-                }
-                return entries.count < limit
-            }
-            return entries
+            try self.queries(txn).entries(prefix: prefix, limit: limit)
         }
     }
 

@@ -12,13 +12,33 @@ final class Recency: Sendable {
     struct Touch: Sendable {
         var tick: UInt64
         var hits: UInt64
+
+        /// Two touches of one variant as one: the later tick, the hits added up.
+        func merged(with other: Touch) -> Touch {
+            Touch(tick: max(self.tick, other.tick), hits: self.hits + other.hits)
+        }
+    }
+
+    /// A variant as a hit names it. Its storage key (two SHA-256s) is computed when the writer drains the
+    /// touches, once per variant and batch, not on every hit.
+    struct VariantName: Hashable, Sendable {
+        var primaryKey: String
+        var secondaryKey: [UInt8]
+    }
+
+    private struct Waiting {
+        var hits: [VariantName: Touch] = [:]
+        /// Touches put back after a failed save, by storage key.
+        var restored: [[UInt8]: Touch] = [:]
+
+        var count: Int { self.hits.count + self.restored.count }
     }
 
     /// Touches waiting before the writer is woken early to save them.
     static let eagerFlushThreshold = 4096
 
     private let clock: Atomic<UInt64>
-    private let touches = Mutex<[[UInt8]: Touch]>([:])
+    private let waiting = Mutex(Waiting())
 
     init(lastTick: UInt64) {
         self.clock = Atomic(lastTick)
@@ -33,37 +53,41 @@ final class Recency: Sendable {
 
     /// Records a hit; returns how many variants now have touches waiting, and whether this hit made the
     /// first one (the moment the writer needs a nudge to schedule the next save).
-    func recordHit(variantKey: [UInt8]) -> (waiting: Int, first: Bool) {
+    func recordHit(_ variant: VariantName) -> (waiting: Int, first: Bool) {
         let tick = self.tick()
-        return self.touches.withLock { touches in
-            let first = touches.isEmpty
-            touches[variantKey, default: Touch(tick: tick, hits: 0)].tick = tick
-            touches[variantKey]?.hits += 1
-            return (touches.count, first)
+        return self.waiting.withLock { waiting in
+            let first = waiting.count == 0
+            Self.touch(&waiting.hits[variant, default: Touch(tick: tick, hits: 0)], at: tick)
+            return (waiting.count, first)
         }
     }
 
-    var pendingCount: Int { self.touches.withLock { $0.count } }
+    private static func touch(_ touch: inout Touch, at tick: UInt64) {
+        touch.tick = tick
+        touch.hits += 1
+    }
 
-    /// Takes every waiting touch (the writer saves them).
+    var pendingCount: Int { self.waiting.withLock { $0.count } }
+
+    /// Takes every waiting touch, by storage key (the writer saves them).
     func drain() -> [[UInt8]: Touch] {
-        self.touches.withLock { touches in
-            defer { touches = [:] }
-            return touches
+        let taken = self.waiting.withLock { waiting in
+            defer { waiting = Waiting() }
+            return waiting
         }
+        var touches = taken.restored
+        for (variant, touch) in taken.hits {
+            let key = Keys.variant(primary: Keys.primaryHash(variant.primaryKey), secondary: variant.secondaryKey)
+            touches[key] = touches[key].map { $0.merged(with: touch) } ?? touch
+        }
+        return touches
     }
 
     /// Puts back touches whose transaction failed, merging with newer ones.
     func restore(_ old: [[UInt8]: Touch]) {
         guard !old.isEmpty else { return }
-        self.touches.withLock { touches in
-            for (key, touch) in old {
-                if let newer = touches[key] {
-                    touches[key] = Touch(tick: max(newer.tick, touch.tick), hits: newer.hits + touch.hits)
-                } else {
-                    touches[key] = touch
-                }
-            }
+        self.waiting.withLock { waiting in
+            waiting.restored.merge(old) { $0.merged(with: $1) }
         }
     }
 }

@@ -82,11 +82,15 @@ public struct SHA256: ~Copyable {
         return Digest(unchecked: out)
     }
 
-    /// The digest of `bytes` in one call.
+    /// The digest of `bytes` in one call (no context is allocated).
     public static func hash(_ bytes: UnsafeRawBufferPointer) -> Digest {
-        var hasher = SHA256()
-        hasher.update(bytes)
-        return hasher.finish()
+        let out = [UInt8](unsafeUninitializedCapacity: 32) { buffer, count in
+            guard larder_sha256_oneshot(bytes.baseAddress, bytes.count, buffer.baseAddress) == 1 else {
+                preconditionFailure("libcrypto could not hash")
+            }
+            count = 32
+        }
+        return Digest(unchecked: out)
     }
 
     /// The digest of `bytes` in one call.

@@ -10,6 +10,8 @@ final class StoreContext: Sendable {
     let writer: Writer
     let chunkSize: Int
     let maxObjectBytes: Int64?
+    /// Variant records decoded by lookups, reused while unchanged.
+    let decodedRecords = DecodedRecords()
     private let nextBodyID: Atomic<UInt64>
 
     init(environment: Environment, opened: StoreOpening.Opened, pins: BodyPins, writer: Writer, maxObjectBytes: Int64?)

@@ -11,12 +11,27 @@ public struct Authority: Hashable, Sendable, CustomStringConvertible {
     }
 
     /// True when the host is an IPv6 literal (it needs brackets when written).
-    public var isIPv6Literal: Bool { self.host.contains(":") }
+    public var isIPv6Literal: Bool { self.host.utf8.contains(UInt8(ascii: ":")) }
 
     /// `host[:port]`, with brackets around an IPv6 literal.
     public var description: String {
-        let host = self.isIPv6Literal ? "[\(self.host)]" : self.host
-        return self.port.map { "\(host):\($0)" } ?? host
+        guard self.port != nil || self.isIPv6Literal else { return self.host }
+        var text = ""
+        text.reserveCapacity(self.host.utf8.count + 8)
+        self.write(to: &text)
+        return text
+    }
+
+    /// Appends ``description`` to `text`, leaving out the port when it is `defaultPort`.
+    public func write(to text: inout String, defaultPort: Int? = nil) {
+        let bracketed = self.isIPv6Literal
+        if bracketed { text += "[" }
+        text += self.host
+        if bracketed { text += "]" }
+        if let port = self.port, port != defaultPort {
+            text += ":"
+            text += String(port)
+        }
     }
 
     /// The port, or `defaultPort` when none was written.
@@ -25,39 +40,56 @@ public struct Authority: Hashable, Sendable, CustomStringConvertible {
     /// Parses `host`, `host:port`, `[v6]` or `[v6]:port`. Rejects userinfo, empty hosts, bad ports and
     /// characters that have no place in a host name.
     public init?(parsing text: Substring) {
-        var hostPart: Substring
-        var portPart: Substring?
-        if text.hasPrefix("[") {
-            guard let close = text.firstIndex(of: "]") else { return nil }
-            hostPart = text[text.index(after: text.startIndex)..<close]
-            let rest = text[text.index(after: close)...]
+        let bytes = text.utf8
+        var hostPart: Substring.UTF8View.SubSequence
+        var portPart: Substring.UTF8View.SubSequence?
+        if bytes.first == UInt8(ascii: "[") {
+            guard let close = bytes.firstIndex(of: UInt8(ascii: "]")) else { return nil }
+            hostPart = bytes[bytes.index(after: bytes.startIndex)..<close]
+            let rest = bytes[bytes.index(after: close)...]
             if !rest.isEmpty {
-                guard rest.hasPrefix(":") else { return nil }
+                guard rest.first == UInt8(ascii: ":") else { return nil }
                 portPart = rest.dropFirst()
             }
-            guard !hostPart.isEmpty, hostPart.allSatisfy({ $0.isHexDigit || $0 == ":" || $0 == "." }) else {
-                return nil
-            }
+            guard !hostPart.isEmpty, hostPart.allSatisfy(Self.isIPv6LiteralByte) else { return nil }
         } else {
-            if let colon = text.lastIndex(of: ":") {
-                hostPart = text[..<colon]
-                portPart = text[text.index(after: colon)...]
+            if let colon = bytes.lastIndex(of: UInt8(ascii: ":")) {
+                hostPart = bytes[..<colon]
+                portPart = bytes[bytes.index(after: colon)...]
             } else {
-                hostPart = text
+                hostPart = bytes[...]
             }
-            guard !hostPart.isEmpty, hostPart.utf8.allSatisfy(Self.isRegisteredNameByte) else { return nil }
+            guard !hostPart.isEmpty, hostPart.allSatisfy(Self.isRegisteredNameByte) else { return nil }
         }
         var port: Int?
         if let portPart {
-            guard !portPart.isEmpty, portPart.count <= 5, portPart.allSatisfy(\.isASCIIDigit),
-                let value = Int(portPart), value > 0, value <= 65535
-            else { return nil }
+            guard !portPart.isEmpty, portPart.count <= 5 else { return nil }
+            var value = 0
+            for byte in portPart {
+                guard byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9") else { return nil }
+                value = value * 10 + Int(byte - UInt8(ascii: "0"))
+            }
+            guard value > 0, value <= 65535 else { return nil }
             port = value
         }
-        self.init(host: String(hostPart), port: port)
+        // Every accepted byte is ASCII: lowercase bytewise.
+        let lowercased = hostPart.map { $0 >= UInt8(ascii: "A") && $0 <= UInt8(ascii: "Z") ? $0 | 0x20 : $0 }
+        self.host = String(decoding: lowercased, as: UTF8.self)
+        self.port = port
     }
 
     public init?(parsing text: String) { self.init(parsing: text[...]) }
+
+    /// Hex digits, `:` and `.` (an IPv6 address, possibly with an embedded IPv4 part).
+    private static func isIPv6LiteralByte(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "a")...UInt8(ascii: "f"),
+            UInt8(ascii: "A")...UInt8(ascii: "F"), UInt8(ascii: ":"), UInt8(ascii: "."):
+            return true
+        default:
+            return false
+        }
+    }
 
     /// unreserved / pct-encoded / sub-delims of RFC 3986 §3.2.2, less the ones that let a host hide a second authority.
     private static func isRegisteredNameByte(_ byte: UInt8) -> Bool {
@@ -70,8 +102,4 @@ public struct Authority: Hashable, Sendable, CustomStringConvertible {
             return false
         }
     }
-}
-
-extension Character {
-    var isASCIIDigit: Bool { self.isASCII && self.isNumber }
 }

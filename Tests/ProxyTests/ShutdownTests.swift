@@ -9,7 +9,11 @@ struct ShutdownTests {
     func sigtermFinishesInFlight() async throws {
         let length = 128 << 20
         let origin = try await TestOrigin.start { _ in .init(body: .pattern(length: length)) }
-        let larder = try await LarderProcess.start(arguments: ["--mode", "reverse", "--upstream", origin.url])
+        // A shutdown timeout beyond the test's own limit: on a loaded machine the download may take longer
+        // than the default 30 s, and what is tested is that Larder waits for it, not how fast it is.
+        let larder = try await LarderProcess.start(
+            arguments: ["--mode", "reverse", "--upstream", origin.url],
+            config: "log:\n  access: false\ntimeouts:\n  shutdown: 10m\n")
         let (response, closed) = try await TestClient.withConnection(port: larder.port) { connection in
             try await connection.send("GET /big HTTP/1.1\r\nHost: a\r\n\r\n")
             let response = try await connection.readResponse(keepBodyUpTo: 0, afterHead: {

@@ -19,4 +19,8 @@ int larder_sha256_finish(larder_sha256 *ctx, uint8_t out[32]);
 
 void larder_sha256_free(larder_sha256 *ctx);
 
+/// Hashes `length` bytes in one call into `out` (32 bytes), reusing a per-thread context.
+/// Returns 1 on success, 0 on failure.
+int larder_sha256_oneshot(const void *bytes, size_t length, uint8_t out[32]);
+
 #endif

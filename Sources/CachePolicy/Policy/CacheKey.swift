@@ -26,19 +26,21 @@ public enum CacheKey {
     /// their order; a query left empty loses its `?`). The method is not part of the key: HEAD is answered from a
     /// stored GET. Fragments never reach a request target. The store hashes the result.
     public static func make(_ uri: EffectiveURI, configuration: CacheKeyConfiguration = .init()) -> String {
-        var authority = uri.authority
-        if authority.port == uri.defaultPort { authority.port = nil }
-        var key = "\(uri.scheme)://\(authority)\(uri.path)"
-        if let query = uri.query {
-            if configuration.ignoredQueryParameters.isEmpty && configuration.ignoredQueryParameterPrefixes.isEmpty {
-                key += "?" + query
-            } else {
-                let kept = query.split(separator: "&", omittingEmptySubsequences: false).filter { parameter in
-                    !configuration.ignores(parameter.prefix { $0 != "=" })
-                }
-                if !kept.isEmpty { key += "?" + kept.joined(separator: "&") }
-            }
+        var key = uri.scheme
+        key.reserveCapacity(uri.scheme.utf8.count + uri.authority.host.utf8.count + uri.pathAndQuery.utf8.count + 16)
+        key += "://"
+        uri.authority.write(to: &key, defaultPort: uri.defaultPort)
+        guard let query = uri.query,
+            !configuration.ignoredQueryParameters.isEmpty || !configuration.ignoredQueryParameterPrefixes.isEmpty
+        else {
+            key += uri.pathAndQuery
+            return key
         }
+        key += uri.path
+        let kept = query.split(separator: "&", omittingEmptySubsequences: false).filter { parameter in
+            !configuration.ignores(parameter.prefix { $0 != "=" })
+        }
+        if !kept.isEmpty { key += "?" + kept.joined(separator: "&") }
         return key
     }
 }

@@ -2,6 +2,8 @@
 struct StoreQueries {
     let txn: Transaction
     let db: Databases
+    /// Records decoded before, reused when their bytes are unchanged (the serving store's lookups).
+    var decoded: DecodedRecords?
 
     /// The variants of a primary key hash, with their saved hit counts.
     func variants(_ primary: [UInt8]) throws(StoreError) -> [StoredVariant] {
@@ -9,7 +11,13 @@ struct StoreQueries {
         try self.txn.withCursor(self.db.variants) { (cursor) throws(StoreError) in
             try cursor.forEach(withPrefix: primary) { (entry) throws(StoreError) -> Bool in
                 let hits = try self.txn.recency(of: Array(entry.key), self.db)?.hits ?? 0
-                found.append(StoredVariant(record: try VariantRecord(decoding: entry.value), hits: hits))
+                let record: VariantRecord
+                if let decoded = self.decoded {
+                    record = try decoded.decode(key: entry.key, bytes: entry.value)
+                } else {
+                    record = try VariantRecord(decoding: entry.value)
+                }
+                found.append(StoredVariant(record: record, hits: hits))
                 return true
             }
         }

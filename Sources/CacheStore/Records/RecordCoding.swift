@@ -94,10 +94,17 @@ struct RecordReader {
 
     /// A length-prefixed UTF-8 string; invalid UTF-8 is corrupt.
     mutating func readString() throws(StoreError) -> String {
-        let bytes = try self.readBytes()
-        guard let text = String(validating: bytes, as: UTF8.self) else {
-            throw .corrupt("\(self.what): invalid UTF-8")
+        let length = try self.readLength(limit: self.remaining)
+        guard self.remaining >= length else { throw self.truncated() }
+        let bytes = UnsafeRawBufferPointer(rebasing: self.bytes[self.offset..<self.offset + length])
+        self.offset += length
+        let text = bytes.withMemoryRebound(to: UInt8.self) { (utf8) -> String? in
+            // Header names and most values are ASCII, which is valid UTF-8 as it is: decode without
+            // the generic validation (it costs a metadata lookup per string).
+            utf8.allSatisfy { $0 < 0x80 }
+                ? String(decoding: utf8, as: UTF8.self) : String(validating: utf8, as: UTF8.self)
         }
+        guard let text else { throw .corrupt("\(self.what): invalid UTF-8") }
         return text
     }
 

@@ -3,8 +3,8 @@ import CacheStore
 import NIOHTTP1
 import Synchronization
 
-/// Stored variants as decoded by earlier lookups — header fields, Vary and reuse policy — so a hit on a
-/// hot entry does not parse the same fields again (DESIGN: "a hit does not re-parse headers").
+/// Stored variants as decoded by earlier lookups — header fields, Vary, reuse policy and the serialised
+/// head — so a hit on a hot entry does not parse or encode the same fields again (DESIGN: "a hit does not re-parse headers").
 ///
 /// An entry is used only while the variant is unchanged (the same body, request and response times:
 /// a replacement or a 304 freshening changes them) and the policy configuration is the same (per-host
@@ -15,6 +15,8 @@ final class DecodedVariants: Sendable {
         let stored: StoredResponse
         let vary: Vary
         let reuse: ReusePolicy
+        /// The head a plain hit writes.
+        let head: SerializedHead
         fileprivate let identity: Identity
     }
 
@@ -54,7 +56,7 @@ final class DecodedVariants: Sendable {
             responseTime: Instant(milliseconds: metadata.responseTime))
         let decoded = Decoded(
             stored: stored, vary: Vary(response: headers), reuse: ReusePolicy(stored, configuration: policy),
-            identity: identity)
+            head: SerializedHead(status: stored.status, headers: headers, policy: policy), identity: identity)
         self.entries.withLock { entries in
             if entries.count >= self.capacity { entries.removeAll(keepingCapacity: true) }
             entries[slot] = decoded

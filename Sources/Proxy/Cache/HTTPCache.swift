@@ -39,7 +39,7 @@ final class HTTPCache: Sendable {
         /// Serve this stored response: `headers` are its stored fields, `age` the Age value, `ttl` the
         /// remaining freshness (negative when serving stale). With `refresh`, the response is stale within
         /// its stale-while-revalidate window: revalidate it in the background with these fields.
-        case hit(variant: StoredVariant, headers: HTTPHeaders, age: Int64, ttl: Int64,
+        case hit(variant: StoredVariant, headers: HTTPHeaders, head: SerializedHead, age: Int64, ttl: Int64,
                  refresh: (StoredRevision, conditionalHeaders: HTTPHeaders)?)
         /// Ask the origin with these conditional fields whether the stored response is still good
         /// (RFC 9111 §4.3.1); a 304 then freshens and serves it. With no fields (the stored response has no
@@ -56,7 +56,11 @@ final class HTTPCache: Sendable {
     /// in front of or behind this one computes the same key.
     /// Nil when the request cannot be keyed or an override says to bypass the cache.
     func key(for request: HTTPRequestHead) -> String? {
-        guard let uri = EffectiveURI(request: request, scheme: "http") else { return nil }
+        EffectiveURI(request: request, scheme: "http").flatMap(self.key(for:))
+    }
+
+    /// The primary cache key for a target URI, or nil if an override bypasses the cache for it.
+    func key(for uri: EffectiveURI) -> String? {
         let rules = self.rules(for: uri)
         return rules.bypass ? nil : CacheKey.make(uri, configuration: rules.keys)
     }
@@ -108,14 +112,15 @@ final class HTTPCache: Sendable {
             switch decision {
             case .fresh(let age), .stale(let age):
                 return .hit(
-                    variant: variant, headers: headers, age: age, ttl: reuse.remainingFreshness(at: now), refresh: nil)
+                    variant: variant, headers: headers, head: decoded.head, age: age,
+                    ttl: reuse.remainingFreshness(at: now), refresh: nil)
             case .gatewayTimeout:
                 return .gatewayTimeout
             case .staleWhileRevalidate(let age, let conditional):
                 let revision = StoredRevision(variant: variant, stored: stored, reuse: reuse)
                 return .hit(
-                    variant: variant, headers: headers, age: age, ttl: reuse.remainingFreshness(at: now),
-                    refresh: (revision, conditional))
+                    variant: variant, headers: headers, head: decoded.head, age: age,
+                    ttl: reuse.remainingFreshness(at: now), refresh: (revision, conditional))
             case .revalidate(let conditional, _):
                 return .revalidate(
                     StoredRevision(variant: variant, stored: stored, reuse: reuse,
@@ -145,8 +150,10 @@ final class HTTPCache: Sendable {
         requestTime: Int64,
         responseTime: Int64
     ) -> Result<Fill, FillRefusal> {
+        // The effective request URI matters only to a POST (is its response stored under its Content-Location?).
+        let requestURI = request.method == .POST ? EffectiveURI(request: request, scheme: "http") : nil
         let decision = Storability.decide(
-            request: request, requestURI: EffectiveURI(request: request, scheme: "http"), response: response,
+            request: request, requestURI: requestURI, response: response,
             requestTime: Instant(milliseconds: requestTime), responseTime: Instant(milliseconds: responseTime),
             configuration: self.policy(for: request))
         // Error statuses may be transient: they never make a key skip the coalescing queue.
@@ -161,8 +168,8 @@ final class HTTPCache: Sendable {
         guard let secondaryKey = Vary(response: headers).secondaryKey(for: request.headers) else {
             return .failure(FillRefusal(detail: "vary-star", originRefused: stable))
         }
-        // Framing is Larder's own on every answer; what is stored is the message's content and metadata.
-        headers.removeHopByHop()
+        // Framing is Larder's own on every answer; what is stored is the message's content and metadata
+        // (`Storability` already left out the hop-by-hop fields).
         headers.remove(name: "content-length")
         let metadata = ResponseMetadata(
             status: Int(response.status.code),

@@ -16,7 +16,8 @@ final class Exchange {
         case http(UpstreamConnection)
         case tunnel(TunnelConnection)
         /// A stored response (or one being stored) will answer, once the current read is decoded.
-        case cacheHit(body: CachedBody, headers: HTTPHeaders, age: Int64)
+        /// `head`: the stored response's serialised head, when the answer may use it as it is.
+        case cacheHit(body: CachedBody, headers: HTTPHeaders, head: SerializedHead?, age: Int64)
         /// Queued behind another request's fetch of the same key (request coalescing).
         case waiting(CoalescingWait)
         /// A stored body is being sent.

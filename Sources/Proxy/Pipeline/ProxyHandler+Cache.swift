@@ -13,9 +13,9 @@ extension ProxyHandler {
     func consultCache(_ cache: HTTPCache, for exchange: Exchange, key: String) -> Bool {
         let head = exchange.request
         switch cache.lookup(head, key: key) {
-        case .hit(let variant, let headers, let age, let ttl, let refresh):
+        case .hit(let variant, let headers, let head, let age, let ttl, let refresh):
             exchange.cacheStatus = CacheStatus(hit: true, ttl: ttl)
-            exchange.upstream = .cacheHit(body: .stored(variant), headers: headers, age: age)
+            exchange.upstream = .cacheHit(body: .stored(variant), headers: headers, head: head, age: age)
             if let refresh, let lease = cache.coalescer.tryLead(key) {
                 exchange.cacheStatus?.detail = "stale-while-revalidate"
                 self.refreshInBackground(exchange, cache: cache, key: key, lease: lease, revision: refresh.0,
@@ -68,7 +68,11 @@ extension ProxyHandler {
     ///
     /// A body still being filled streams as the fill commits it; when its length is unknown, Range is
     /// ignored (RFC 9110 §14.2 allows it) and the answer is chunked.
-    func serveFromCache(_ exchange: Exchange, body source: CachedBody, headers stored: HTTPHeaders, age: Int64) {
+    ///
+    /// A plain answer (the stored status, the whole body) with `head` writes that pre-serialised head plus
+    /// its own fields, and a small body in the same buffer: one write for the whole response.
+    func serveFromCache(_ exchange: Exchange, body source: CachedBody, headers stored: HTTPHeaders,
+                        head: SerializedHead? = nil, age: Int64) {
         guard let context, let cache = self.shared.cache else { return }
         let metadata = source.metadata
         let status = HTTPResponseStatus(statusCode: metadata.status)
@@ -127,19 +131,54 @@ extension ProxyHandler {
             firstRange = .none
         }
 
+        // A plain answer writes the serialised head; a small stored body goes in the same buffer.
+        let plain = head != nil && answerStatus == status && length != nil
+        var inline: StoredVariant?
+        if plain, case .stored(let variant) = source, case .some(nil) = firstRange, variant.bodySize > 0,
+            variant.bodySize <= Self.inlineBodyLimit
+        {
+            inline = variant
+        }
         var body: StoredBodyStream?
-        if case .some(let range) = firstRange, source.completeLength != 0 {
+        if inline == nil, case .some(let range) = firstRange, source.completeLength != 0 {
             do {
                 let reader = try source.openReader(in: cache.store, range: range)
                 body = StoredBodyStream(store: cache.store, body: source, first: reader, pieces: pieces)
             } catch {
-                // The entry went away between lookup and read (purge, eviction): ask the origin instead.
-                exchange.cacheStatus = CacheStatus(forward: .miss, detail: "entry-gone")
-                exchange.upstream = .connecting(pendingBody: [])
-                return self.connect(exchange, fresh: false)
+                return self.refetchGoneEntry(exchange)
             }
         } else if !pieces.isEmpty {
             body = StoredBodyStream(store: cache.store, body: source, first: nil, pieces: pieces)
+        }
+
+        if plain, let head, let length {
+            var fields = HTTPHeaders()
+            fields.add(name: "age", value: String(age))
+            fields.add(name: "content-length", value: String(length))
+            Forwarding.appendVia(to: &fields, receivedVersion: .http1_1, pseudonym: self.shared.configuration.viaName)
+            for value in head.cacheStatus { fields.add(name: "cache-status", value: value) }
+            exchange.cacheStatus?.append(to: &fields)
+            self.setPersistence(of: exchange, in: &fields)
+            var bytes = head.answer(adding: fields, bodyCapacity: Int(inline?.bodySize ?? 0),
+                                    allocator: context.channel.allocator)
+            if let inline {
+                do {
+                    try cache.store.withBody(of: inline) { bytes.writeBytes($0) }
+                } catch {
+                    return self.refetchGoneEntry(exchange)
+                }
+                exchange.log.bytes += Int(inline.bodySize)
+            }
+            if case .stored(let variant) = source { cache.store.recordHit(variant) }
+            exchange.responseStarted = true
+            exchange.log.status = answerStatus.code
+            guard let body else {
+                exchange.upstream = .none
+                return self.endResponse(exchange, last: .serialized(bytes))
+            }
+            context.write(self.wrapOutboundOut(.serialized(bytes)), promise: nil)
+            exchange.upstream = .cached(body)
+            return self.pumpCachedBody()
         }
 
         headers.removeTargetedFields(cache.policy)
@@ -170,6 +209,16 @@ extension ProxyHandler {
         }
         exchange.upstream = .cached(body)
         self.pumpCachedBody()
+    }
+
+    /// Stored bodies up to this size answer in the same write as their head.
+    static let inlineBodyLimit: Int64 = 16 * 1024
+
+    /// The entry went away between lookup and read (purge, eviction): asks the origin instead.
+    private func refetchGoneEntry(_ exchange: Exchange) {
+        exchange.cacheStatus = CacheStatus(forward: .miss, detail: "entry-gone")
+        exchange.upstream = .connecting(pendingBody: [])
+        self.connect(exchange, fresh: false)
     }
 
     /// Sends stored body bytes while the client can take them; resumes on writability changes.

@@ -68,7 +68,7 @@ extension ProxyHandler {
         exchange.cacheStatus?.forwardStatus = fill.view.metadata.status
         exchange.cacheStatus?.ttl = answer.ttl
         exchange.revision = nil
-        exchange.upstream = .cacheHit(body: .filling(fill), headers: answer.headers, age: answer.age)
+        exchange.upstream = .cacheHit(body: .filling(fill), headers: answer.headers, head: nil, age: answer.age)
     }
 
     /// The fetch a request queued behind produced no response head in time: it goes upstream on its own.

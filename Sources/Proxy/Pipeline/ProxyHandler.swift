@@ -27,7 +27,7 @@ struct ProxyContext: Sendable {
 final class ProxyHandler: ChannelDuplexHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundIn = HTTPServerResponsePart
-    typealias OutboundOut = HTTPServerResponsePart
+    typealias OutboundOut = ResponsePart
 
     private enum Queued {
         case part(HTTPServerRequestPart)
@@ -184,8 +184,8 @@ final class ProxyHandler: ChannelDuplexHandler {
             let cacheable = head.method == .GET || head.method == .HEAD
             exchange.cacheStatus = CacheStatus(forward: cacheable ? .bypass : .method)
         }
-        if case .exchange = route, let cache = self.shared.cache, head.method == .GET || head.method == .HEAD,
-            let key = cache.key(for: head)
+        if case .exchange(_, let request, _) = route, let cache = self.shared.cache,
+            head.method == .GET || head.method == .HEAD, let uri = request.effectiveURI, let key = cache.key(for: uri)
         {
             exchange.cacheKey = key
             guard self.consultCache(cache, for: exchange, key: key) else { return }
@@ -214,8 +214,8 @@ final class ProxyHandler: ChannelDuplexHandler {
         switch exchange.upstream {
         case .connecting:
             self.connect(exchange, fresh: false)
-        case .cacheHit(let body, let headers, let age):
-            self.serveFromCache(exchange, body: body, headers: headers, age: age)
+        case .cacheHit(let body, let headers, let head, let age):
+            self.serveFromCache(exchange, body: body, headers: headers, head: head, age: age)
         case .http, .tunnel, .cached, .waiting, .none:
             break
         }
@@ -394,17 +394,19 @@ final class ProxyHandler: ChannelDuplexHandler {
         self.respondLocally(RequestRejection(error.status, error.detail, keepsConnection: true))
     }
 
-    func endResponse(_ exchange: Exchange) {
+    /// Writes the response's last part (`.end` unless given) and flushes; then the exchange is finished.
+    func endResponse(_ exchange: Exchange, last: ResponsePart = .end(nil)) {
         guard let context else { return }
         exchange.responseEnded = true
-        let written = context.writeAndFlush(self.wrapOutboundOut(.end(nil)))
-        if !exchange.requestEnded || !exchange.keepAlive {
+        guard exchange.requestEnded, exchange.keepAlive else {
             exchange.keepAlive = false
-            written.assumeIsolated().whenComplete { _ in context.close(promise: nil) }
-            self.finish(exchange, closing: true)
-        } else {
-            self.finish(exchange)
+            context.writeAndFlush(self.wrapOutboundOut(last)).assumeIsolated().whenComplete { _ in
+                context.close(promise: nil)
+            }
+            return self.finish(exchange, closing: true)
         }
+        context.writeAndFlush(self.wrapOutboundOut(last), promise: nil)
+        self.finish(exchange)
     }
 
     /// Ends the exchange once both the request and the response are complete (or the connection is closing).

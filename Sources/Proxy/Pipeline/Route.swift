@@ -1,3 +1,4 @@
+import CachePolicy
 import HTTPRules
 import NIOCore
 import NIOHTTP1
@@ -25,12 +26,33 @@ struct UpstreamRequest {
     /// The client's request head.
     let client: HTTPRequestHead
     let target: RequestTarget
-    /// The Host field to send.
-    let host: String
+    /// The authority the client addressed (absolute-form target, else Host), validated.
+    let authority: Authority?
+    /// The origin's own Host field, sent unless the client's is preserved.
+    let originHost: String
+    /// Reverse mode's `preserve_host`: send the authority the client addressed.
+    let preservesHost: Bool
     let framing: BodyFraming
     let via: String
-    /// Reverse mode: record the client in X-Forwarded-For, X-Forwarded-Proto and Forwarded.
-    let forwardedFor: (address: SocketAddress?, host: String?)?
+    /// Reverse mode: record the client (`clientAddress`, and the authority it addressed) in X-Forwarded-For,
+    /// X-Forwarded-Proto and Forwarded. Forward mode hides clients.
+    let recordsClient: Bool
+    let clientAddress: SocketAddress?
+
+    /// The Host field to send.
+    var host: String {
+        self.preservesHost ? (self.authority?.description ?? self.originHost) : self.originHost
+    }
+
+    /// The request's target URI (RFC 9112 §3.3), from what routing parsed: the cache key's source.
+    var effectiveURI: EffectiveURI? {
+        guard let authority else { return nil }
+        switch self.target {
+        case .origin, .absolute:
+            return EffectiveURI(scheme: "http", authority: authority, pathAndQuery: self.target.pathAndQuery)
+        case .authority, .asterisk: return nil
+        }
+    }
     /// Fields Larder adds itself (the validators of a conditional request it makes).
     var addedFields = HTTPHeaders()
 
@@ -53,9 +75,9 @@ struct UpstreamRequest {
                 headers.add(name: "content-length", value: "0")
             }
         }
-        if let forwardedFor {
+        if self.recordsClient {
             Forwarding.addClientFields(
-                to: &headers, clientIP: forwardedFor.address?.ipAddress, proto: "http", host: forwardedFor.host)
+                to: &headers, clientIP: self.clientAddress?.ipAddress, proto: "http", host: self.authority?.description)
         }
         for (name, value) in self.addedFields {
             headers.replaceOrAdd(name: name, value: value)
@@ -73,7 +95,7 @@ struct ForwardRouter: Router {
 
     func route(_ head: HTTPRequestHead, framing: BodyFraming, client: SocketAddress?) throws(RequestRejection) -> Route {
         let target = try RequestTarget(parsing: head.uri, method: head.method)
-        _ = try target.validatedAuthority(headers: head.headers, version: head.version)
+        let addressed = try target.validatedAuthority(headers: head.headers, version: head.version)
         switch target {
         case .authority(let authority):
             let port = authority.port(default: 443)
@@ -88,8 +110,8 @@ struct ForwardRouter: Router {
             }
             let origin = Origin(scheme: scheme, authority: authority)
             let request = UpstreamRequest(
-                client: head, target: target, host: origin.hostField, framing: framing, via: self.via,
-                forwardedFor: nil)
+                client: head, target: target, authority: addressed, originHost: origin.hostField, preservesHost: false,
+                framing: framing, via: self.via, recordsClient: false, clientAddress: nil)
             return .exchange(origin: origin, request: request, allowInternal: self.allowPrivateTargets)
         case .origin, .asterisk:
             throw RequestRejection.badRequest("a forward proxy needs an absolute-form target (http://host/path)")
@@ -111,11 +133,10 @@ struct ReverseRouter: Router {
             throw RequestRejection(.methodNotAllowed, "CONNECT is not available in reverse mode")
         }
         let origin = self.upstreams.next()
-        let clientHost = authority?.description
-        let host = self.preserveHost ? (clientHost ?? origin.hostField) : origin.hostField
         let request = UpstreamRequest(
-            client: head, target: target, host: host, framing: framing, via: self.via,
-            forwardedFor: (client, clientHost))
+            client: head, target: target, authority: authority, originHost: origin.hostField,
+            preservesHost: self.preserveHost, framing: framing, via: self.via, recordsClient: true,
+            clientAddress: client)
         return .exchange(origin: origin, request: request, allowInternal: true)
     }
 }

@@ -77,11 +77,9 @@ public final class ProxyServer: Sendable {
                 connections.track(channel)
                 let context = live.current ?? context  // a reload may have installed newer settings
                 return channel.eventLoop.makeCompletedFuture {
-                    var encoderConfiguration = HTTPResponseEncoder.Configuration()
-                    encoderConfiguration.automaticallySetFramingHeaders = false
                     let sync = channel.pipeline.syncOperations
                     try sync.addHandler(ByteToMessageHandler(RequestDecoder(limits: context.configuration.limits)))
-                    try sync.addHandler(HTTPResponseEncoder(configuration: encoderConfiguration))
+                    try sync.addHandler(ResponseEncoder())
                     try sync.addHandler(ProxyHandler(shared: context))
                 }
             }

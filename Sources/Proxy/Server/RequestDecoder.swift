@@ -6,8 +6,8 @@ import NIOHTTP1
 import Glibc
 #endif
 
-/// Fired as a user inbound event when the first byte of a new request arrives, so the header-read
-/// timeout can start (as opposed to the idle keep-alive timeout, which runs while nothing arrives).
+/// Fired as a user inbound event when a new request's head has started but not yet arrived whole, so the
+/// header-read timeout can start (as opposed to the idle keep-alive timeout, which runs while nothing arrives).
 struct RequestHeadStarted {}
 
 /// A strict HTTP/1.1 request parser (RFC 9112) producing `HTTPServerRequestPart`s.
@@ -42,6 +42,9 @@ struct RequestDecoder: ByteToMessageDecoder {
         /// Bytes of the first line including its CRLF, once seen (request line; 0 for trailers).
         var firstLineLength: Int?
         var fieldCount = 0
+        /// Leading empty lines are skipped and the head's first byte seen.
+        var started = false
+        /// ``RequestHeadStarted`` was fired: the head did not arrive whole in one read.
         var announced = false
     }
 
@@ -56,13 +59,17 @@ struct RequestDecoder: ByteToMessageDecoder {
     mutating func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
         switch self.state {
         case .head(var scan):
-            if !scan.announced {
+            if !scan.started {
                 self.skipLeadingEmptyLines(&buffer)
                 guard buffer.readableBytes > 0 else { return .needMoreData }
-                scan.announced = true
-                context.fireUserInboundEventTriggered(RequestHeadStarted())
+                scan.started = true
             }
             guard let end = try self.scanLines(&scan, buffer: buffer) else {
+                if !scan.announced {
+                    // Only a head that is still incomplete needs the header-read timeout.
+                    scan.announced = true
+                    context.fireUserInboundEventTriggered(RequestHeadStarted())
+                }
                 self.state = .head(scan)
                 return .needMoreData
             }

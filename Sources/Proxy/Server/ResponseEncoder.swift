@@ -1,0 +1,100 @@
+import NIOCore
+import NIOHTTP1
+
+/// What the pipeline writes to a client: NIO's response parts, plus a response already in wire form.
+enum ResponsePart {
+    /// A head to encode; a body follows, chunked when its Transfer-Encoding ends in `chunked`.
+    case head(HTTPResponseHead)
+    /// A head already in wire form (a stored response's pre-serialised head, see ``SerializedHead``),
+    /// possibly followed by the start of the body. Framing is by Content-Length: any further `.body`
+    /// parts are written as they are.
+    case serialized(ByteBuffer)
+    case body(IOData)
+    case end(HTTPHeaders?)
+}
+
+/// Encodes ``ResponsePart``s for HTTP/1.x (RFC 9112).
+///
+/// The pipeline sets every framing field itself (Content-Length, Transfer-Encoding, Connection); the
+/// encoder frames body parts as chunks when the head said `chunked`, and writes pre-serialised
+/// responses untouched, so a hit on a stored response costs no header encoding.
+final class ResponseEncoder: ChannelOutboundHandler, RemovableChannelHandler {
+    typealias OutboundIn = ResponsePart
+    typealias OutboundOut = IOData
+
+    private var isChunked = false
+
+    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        switch Self.unwrapOutboundIn(data) {
+        case .head(let head):
+            self.isChunked = head.version.major == 1 && head.version.minor >= 1
+                && head.headers.isChunked
+            var buffer = context.channel.allocator.buffer(capacity: 256)
+            buffer.writeStatusLine(version: head.version, status: head.status)
+            buffer.writeHeaderFields(head.headers)
+            buffer.writeStaticString("\r\n")
+            context.write(Self.wrapOutboundOut(.byteBuffer(buffer)), promise: promise)
+        case .serialized(let bytes):
+            self.isChunked = false
+            context.write(Self.wrapOutboundOut(.byteBuffer(bytes)), promise: promise)
+        case .body(let part):
+            guard self.isChunked, part.readableBytes > 0 else {
+                // An empty chunk would end a chunked body early: write nothing but keep promise order.
+                return context.write(Self.wrapOutboundOut(part), promise: promise)
+            }
+            var size = context.channel.allocator.buffer(capacity: 24)
+            size.writeString(String(part.readableBytes, radix: 16))
+            size.writeStaticString("\r\n")
+            context.write(Self.wrapOutboundOut(.byteBuffer(size)), promise: nil)
+            context.write(Self.wrapOutboundOut(part), promise: nil)
+            context.write(Self.wrapOutboundOut(.byteBuffer(ByteBuffer(staticString: "\r\n"))), promise: promise)
+        case .end(let trailers):
+            guard self.isChunked else {
+                if let promise {
+                    // Nothing to send, but the promise must complete after the writes before it.
+                    context.write(Self.wrapOutboundOut(.byteBuffer(ByteBuffer())), promise: promise)
+                }
+                return
+            }
+            self.isChunked = false
+            var buffer = context.channel.allocator.buffer(capacity: 64)
+            buffer.writeStaticString("0\r\n")
+            if let trailers { buffer.writeHeaderFields(trailers) }
+            buffer.writeStaticString("\r\n")
+            context.write(Self.wrapOutboundOut(.byteBuffer(buffer)), promise: promise)
+        }
+    }
+}
+
+extension ByteBuffer {
+    /// Writes `HTTP/x.y code reason` and CRLF.
+    mutating func writeStatusLine(version: HTTPVersion, status: HTTPResponseStatus) {
+        self.writeStaticString("HTTP/")
+        self.writeString(String(version.major))
+        self.writeStaticString(".")
+        self.writeString(String(version.minor))
+        self.writeStaticString(" ")
+        self.writeString(String(status.code))
+        self.writeStaticString(" ")
+        self.writeString(status.reasonPhrase)
+        self.writeStaticString("\r\n")
+    }
+
+    /// Writes each field as `name: value` and CRLF, in order (the empty line ending a head is not included).
+    mutating func writeHeaderFields(_ fields: HTTPHeaders) {
+        for (name, value) in fields {
+            self.writeString(name)
+            self.writeStaticString(": ")
+            self.writeString(value)
+            self.writeStaticString("\r\n")
+        }
+    }
+}
+
+extension HTTPHeaders {
+    /// Whether the last transfer coding is `chunked` (RFC 9112 §6.1).
+    var isChunked: Bool {
+        guard let last = self[canonicalForm: "transfer-encoding"].last else { return false }
+        return last.utf8.count == 7 && last.lowercased() == "chunked"
+    }
+}
