@@ -122,7 +122,9 @@ build_larder() {
     fi
     # A scratch path of its own, so a benchmark build never races a debug build or test run in .build.
     local scratch="$repo/.build-bench"
-    local flags=(-c release --static-swift-stdlib -Xswiftc -enforce-exclusivity=unchecked)  # the Makefile's RELEASE_FLAGS
+    # The Makefile's RELEASE_FLAGS.
+    local flags=(-c release --static-swift-stdlib -Xswiftc -enforce-exclusivity=unchecked -Xswiftc -use-ld=lld
+        -Xlinker --no-export-dynamic -Xlinker -z -Xlinker pack-relative-relocs)
     log "building Larder (swift build ${flags[*]} --product larder --scratch-path .build-bench); this takes minutes"
     # Build output goes to stderr: stdout is reserved for the result table.
     (cd "$repo" && swift build "${flags[@]}" --product larder --scratch-path "$scratch") >&2
