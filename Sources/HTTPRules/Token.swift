@@ -17,6 +17,7 @@ public enum Token {
     }
 
     /// True when `text` is a non-empty token.
+    @inlinable
     public static func isToken(_ text: some StringProtocol) -> Bool {
         !text.isEmpty && text.utf8.allSatisfy(Self.isTokenByte)
     }

@@ -31,13 +31,22 @@ public final class ConnectionPool {
     ///
     /// `allowInternal` is consulted only for new connections: pooled ones were checked when made.
     public func connection(to origin: Origin, allowInternal: Bool) -> EventLoopFuture<UpstreamConnection> {
-        while var entries = self.idle[origin], let entry = entries.popLast() {
-            self.idle[origin] = entries.isEmpty ? nil : entries
-            if entry.connection.isIdleAndOpen {
-                return self.eventLoop.makeSucceededFuture(entry.connection)
-            }
+        if let connection = self.idleConnection(to: origin) {
+            return self.eventLoop.makeSucceededFuture(connection)
         }
         return self.newConnection(to: origin, allowInternal: allowInternal)
+    }
+
+    /// The most recently used idle connection to `origin`, if the pool holds one that is still open: the
+    /// common case, taken without a future (see ``connection(to:allowInternal:)`` for the general one).
+    public func idleConnection(to origin: Origin) -> UpstreamConnection? {
+        // Mutated in place: a checkout never copies the origin's list.
+        while let entry = self.idle[origin]?.popLast() {
+            if entry.connection.isIdleAndOpen {
+                return entry.connection
+            }
+        }
+        return nil
     }
 
     /// A connection made for this exchange alone, never taken from the pool (used to retry after a
@@ -66,16 +75,18 @@ public final class ConnectionPool {
     /// Returns a connection after an exchange. It is kept only if it is open, idle, and the pool has room.
     public func release(_ connection: UpstreamConnection) {
         let origin = connection.origin
-        var entries = self.idle[origin] ?? []
         guard connection.isIdleAndOpen, connection.originKeepsAlive,
-            entries.count < self.configuration.maxIdlePerOrigin
+            (self.idle[origin]?.count ?? 0) < self.configuration.maxIdlePerOrigin
         else {
             connection.close()
             return
         }
-        connection.onClose = { [weak self] closed in self?.remove(closed) }
-        entries.append(IdleEntry(connection: connection, idleSince: .now()))
-        self.idle[origin] = entries
+        if connection.onClose == nil {
+            connection.onClose = { [weak self] closed in self?.remove(closed) }
+        }
+        // An origin's list stays in the pool while empty (until the sweep), so a connection going back and
+        // forth allocates nothing.
+        self.idle[origin, default: []].append(IdleEntry(connection: connection, idleSince: .now()))
         self.scheduleSweep()
     }
 
@@ -88,7 +99,7 @@ public final class ConnectionPool {
             for (origin, entries) in self.idle {
                 // Entries are appended as they go idle, so the expired ones are a prefix.
                 let expired = entries.prefix { $0.idleSince <= cutoff }
-                guard !expired.isEmpty else { continue }
+                guard !expired.isEmpty || entries.isEmpty else { continue }
                 let kept = Array(entries.dropFirst(expired.count))
                 self.idle[origin] = kept.isEmpty ? nil : kept
                 expired.forEach { $0.connection.close() }

@@ -76,7 +76,9 @@ public final class UpstreamConnection: ChannelDuplexHandler, RemovableChannelHan
         self.state = .awaitingHead
         self.originKeepsAlive = true
         self.touch()
-        self.scheduleTimeout(context: context)
+        if self.timeoutTask == nil {
+            self.scheduleTimeout(context: context)
+        }
         context.write(self.wrapOutboundOut(.head(head)), promise: nil)
     }
 
@@ -146,10 +148,11 @@ public final class UpstreamConnection: ChannelDuplexHandler, RemovableChannelHan
             self.delegate?.upstream(self, didReceiveBodyPart: part)
         case .end:
             guard self.state == .receivingBody else { return self.unexpectedData() }
+            // The timer stays armed: it finds the connection idle when it fires and lapses, unless another
+            // exchange has started meanwhile. A connection carrying exchange after exchange schedules no timer
+            // per exchange.
             self.state = .idle
             self.completedExchanges += 1
-            self.timeoutTask?.cancel()
-            self.timeoutTask = nil
             let delegate = self.delegate
             self.delegate = nil
             delegate?.upstreamDidFinish(self)
@@ -212,12 +215,14 @@ public final class UpstreamConnection: ChannelDuplexHandler, RemovableChannelHan
         self.lastActivity = .now()
     }
 
-    /// One timer per exchange: when it fires it checks the last activity and re-arms for the remainder,
-    /// so a busy connection pays a clock read per event rather than a timer per read.
+    /// One timer for the connection, armed by the first exchange after it lapsed: when it fires during an
+    /// exchange it checks the last activity and re-arms for the remainder, so a busy connection pays a clock
+    /// read per event rather than a timer per read or per exchange. Fired while idle, it lapses.
     private func scheduleTimeout(context: ChannelHandlerContext) {
         self.timeoutTask?.cancel()
         let deadline = self.lastActivity + self.readTimeout
         self.timeoutTask = context.eventLoop.assumeIsolated().scheduleTask(deadline: deadline) { [self] in
+            self.timeoutTask = nil
             guard self.state == .awaitingHead || self.state == .receivingBody, let context = self.context else {
                 return
             }

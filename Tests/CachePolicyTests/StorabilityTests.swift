@@ -193,6 +193,45 @@ struct StorabilityTests {
         Self.check(testCase)
     }
 
+    @Test(
+        "§3.1, §5.2.2.4: whether a response can be reused is judged on the fields that are stored",
+        arguments: [
+            StoreCase(
+                name: "Connection names Cache-Control: its max-age is not stored",
+                responsePairs: [("Cache-Control", "max-age=600"), ("Connection", "cache-control")],
+                refusal: .neverReusable),
+            StoreCase(
+                name: "no-cache names Cache-Control: its max-age is not stored",
+                responsePairs: [("Cache-Control", "max-age=600, no-cache=\"cache-control\"")],
+                refusal: .neverReusable),
+            StoreCase(
+                name: "the same with an ETag stored: validatable",
+                responsePairs: [("Cache-Control", "max-age=600"), ("Connection", "Cache-Control"), ("ETag", "\"a\"")],
+                refusal: nil),
+            StoreCase(
+                name: "Connection names another field: the directives stand",
+                responsePairs: [("Cache-Control", "max-age=600"), ("Connection", "x-trace"), ("X-Trace", "1")],
+                refusal: nil),
+            StoreCase(
+                name: "Connection names CDN-Cache-Control: the stored Cache-Control governs",
+                responsePairs: [
+                    ("Cache-Control", "max-age=0"), ("CDN-Cache-Control", "max-age=10000"),
+                    ("Connection", "CDN-Cache-Control"),
+                ],
+                configuration: reverse, refusal: .neverReusable),
+            StoreCase(
+                name: "stale on arrival with a valid Last-Modified: validatable",
+                responsePairs: [("Cache-Control", "max-age=0"), ("Last-Modified", "@-1000")], refusal: nil),
+            StoreCase(
+                name: "stale on arrival with an invalid Last-Modified and no ETag",
+                responsePairs: [("Cache-Control", "max-age=0"), ("Last-Modified", "yesterday")],
+                refusal: .neverReusable),
+        ]
+    )
+    func reusableAsStored(_ testCase: StoreCase) {
+        Self.check(testCase)
+    }
+
     static func check(_ testCase: StoreCase) {
         let decision = Storability.decide(
             request: request(testCase.method, testCase.requestPairs + [("Host", "example.com")]),

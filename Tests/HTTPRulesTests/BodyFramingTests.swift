@@ -57,6 +57,8 @@ struct BodyFramingTests {
         arguments: [
             (HTTPMethod.GET, 200, [("Content-Length", "10")], BodyFraming.length(10)),
             (.GET, 200, [("Content-Length", "10"), ("Content-Length", "10")], .length(10)),
+            (.GET, 200, [("Content-Length", " 10 ,10,, 10\t")], .length(10)),
+            (.GET, 200, [("Content-Length", "0")], BodyFraming.none),
             (.GET, 200, [("Transfer-Encoding", "chunked"), ("Content-Length", "10")], .chunked),
             (.GET, 200, [("Transfer-Encoding", "gzip")], .untilClose),
             (.GET, 200, [], .untilClose),
@@ -75,6 +77,15 @@ struct BodyFramingTests {
     func conflictingResponseLength() {
         let head = HTTPResponseHead(
             version: .http1_1, status: .ok, headers: ["Content-Length": "10", "content-length": "11"])
+        #expect(BodyFraming.ofResponse(head, requestMethod: .GET) == nil)
+    }
+
+    @Test(
+        "a response Content-Length list with a member that is not a length is unusable",
+        arguments: ["10, 11", "10, ", "10, , 10", "1 0", "+10", "10a", " "]
+    )
+    func unusableResponseLength(value: String) {
+        let head = HTTPResponseHead(version: .http1_1, status: .ok, headers: ["Content-Length": value])
         #expect(BodyFraming.ofResponse(head, requestMethod: .GET) == nil)
     }
 }

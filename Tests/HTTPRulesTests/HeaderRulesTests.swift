@@ -16,6 +16,49 @@ struct HeaderRulesTests {
         #expect(headers.map(\.name) == ["Accept", "X-Kept"])
     }
 
+    @Test("every fixed hop-by-hop name is removed in any letter case; names of the same lengths are kept")
+    func removesEveryFixedName() {
+        for name in HTTPHeaders.hopByHopFieldNames {
+            var headers = HTTPHeaders([(name.uppercased(), "1"), ("X-Kept", "yes")])
+            headers.removeHopByHop()
+            #expect(headers.map(\.name) == ["X-Kept"], "\(name)")
+            var mixed = HTTPHeaders([(name.prefix(1).uppercased() + name.dropFirst(), "1")])
+            mixed.removeHopByHop()
+            #expect(mixed.isEmpty, "\(name)")
+        }
+        let lookalikes = [
+            "tf", "trailed", "upgrades", "connectiom", "keep-alivf", "transfer-encodinf", "proxy", "Proxy_x",
+        ]
+        var headers = HTTPHeaders(lookalikes.map { ($0, "1") })
+        headers.removeHopByHop()
+        #expect(headers.map(\.name) == lookalikes)
+    }
+
+    @Test(
+        "Connection naming only hop-by-hop fields, or none, removes exactly those",
+        arguments: [
+            ([("Connection", "keep-alive"), ("Keep-Alive", "timeout=5"), ("Date", "x")], ["Date"]),
+            ([("Date", "x"), ("connection", "Keep-Alive, proxy-x"), ("Proxy-X", "1")], ["Date"]),
+            ([("Connection", ""), ("Close", "1"), ("Date", "x")], ["Close", "Date"]),
+            ([("Connection", "close"), ("Close", "1"), ("Date", "x")], ["Date"]),
+            ([("Date", "x"), ("ETag", "\"e\"")], ["Date", "ETag"]),
+        ] as [([(String, String)], [String])]
+    )
+    func removesNamedHopByHop(fields: [(String, String)], kept: [String]) {
+        var headers = HTTPHeaders(fields)
+        headers.removeHopByHop()
+        #expect(headers.map(\.name) == kept)
+    }
+
+    @Test("fields named by Connection are removed with every line of them, once")
+    func removesNamedFieldsInPlace() {
+        var headers = HTTPHeaders([
+            ("Connection", "x-a"), ("X-A", "1"), ("Accept", "*/*"), ("x-a", "2"), ("Connection", "X-A"),
+        ])
+        headers.removeHopByHop()
+        #expect(headers.map(\.name) == ["Accept"])
+    }
+
     @Test(
         "persistence (RFC 9112 §9.3)",
         arguments: [

@@ -1,5 +1,6 @@
 import NIOCore
 import NIOCore
+import NIOHTTP1
 import Proxy
 import Upstream
 import TestSupport
@@ -51,6 +52,39 @@ struct UpstreamFailureTests {
             #expect(response.header("transfer-encoding") == nil)
             #expect(response.header("connection") == "close")
             #expect(response.bodyDigest == Pattern.digest(length: 100_000))
+        }
+    }
+
+    @Test("a pooled connection keeps its read timeout on every exchange, after one that outlasted the timeout too")
+    func readTimeoutOnPooledConnection() async throws {
+        let handler: TestOrigin.Handler = { request in
+            switch request.head.uri {
+            case "/slow":
+                // 400 ms in all, never 300 ms silent: the timer fires during the exchange and is re-armed.
+                .init(body: .pattern(length: 40_000), trickle: .init(blockBytes: 10_000, interval: .milliseconds(100)))
+            case "/silent":
+                .init(silent: true)
+            default:
+                .text("ok\n")
+            }
+        }
+        try await withOriginAndLarder(
+            mode: .reverse, origin: handler, configure: { $0.upstream.readTimeout = .milliseconds(300) }
+        ) { origin, larder in
+            // One client connection, so every exchange takes the same pooled upstream connection.
+            let (fast, slow, silent) = try await TestClient.withConnection(port: larder.port) { connection in
+                try await connection.send("GET /fast HTTP/1.1\r\nHost: a\r\n\r\n")
+                let fast = try await connection.readResponse()
+                try await connection.send("GET /slow HTTP/1.1\r\nHost: a\r\n\r\n")
+                let slow = try await connection.readResponse()
+                try await connection.send("GET /silent HTTP/1.1\r\nHost: a\r\n\r\n")
+                return (fast, slow, try await connection.readResponse())
+            }
+            #expect(fast.status == 200)
+            #expect(slow.status == 200 && slow.complete && slow.bodyDigest == Pattern.digest(length: 40_000))
+            #expect(silent.status == 504)
+            #expect(origin.requests.map(\.head.uri) == ["/fast", "/slow", "/silent"])
+            #expect(origin.connectionsAccepted == 1)
         }
     }
 

@@ -112,7 +112,9 @@ public struct CacheControl: Equatable, Sendable {
         let utf8 = member.utf8
         let nameEnd = utf8.firstIndex { !Token.isTokenByte($0) } ?? utf8.endIndex
         guard nameEnd != utf8.startIndex else { return nil }
-        let name = String(member[..<nameEnd]).lowercased()
+        // Directives are almost always sent in lowercase: lowercase only what needs it.
+        let hasUppercase = utf8[..<nameEnd].contains { $0 >= UInt8(ascii: "A") && $0 <= UInt8(ascii: "Z") }
+        let name = hasUppercase ? String(member[..<nameEnd]).lowercased() : String(member[..<nameEnd])
         let rest = member[nameEnd...]
         if rest.isEmpty { return (name, .none) }
         guard rest.utf8.first == UInt8(ascii: "=") else { return (name, .invalid) }

@@ -68,15 +68,33 @@ public struct CacheStatus: Hashable, Sendable, CustomStringConvertible {
 
     /// The serialised list member, e.g. `larder; hit; ttl=376` or `larder; fwd=uri-miss; fwd-status=200; stored`.
     public var fieldValue: String {
-        var value = StructuredField.tokenOrString(self.cacheName)
+        // Appended piece by piece into one buffer: this runs for every forwarded response.
+        var value = ""
+        value.reserveCapacity(64 + (self.key?.utf8.count ?? 0))
+        value += StructuredField.tokenOrString(self.cacheName)
         if self.hit { value += "; hit" }
-        if let forward { value += "; fwd=\(forward.rawValue)" }
-        if let forwardStatus { value += "; fwd-status=\(forwardStatus)" }
-        if let ttl { value += "; ttl=\(ttl)" }
+        if let forward {
+            value += "; fwd="
+            value += forward.rawValue
+        }
+        if let forwardStatus {
+            value += "; fwd-status="
+            value += String(forwardStatus)
+        }
+        if let ttl {
+            value += "; ttl="
+            value += String(ttl)
+        }
         if self.stored { value += "; stored" }
         if self.collapsed { value += "; collapsed" }
-        if let key { value += "; key=\(StructuredField.string(key))" }
-        if let detail { value += "; detail=\(StructuredField.tokenOrString(detail))" }
+        if let key {
+            value += "; key="
+            value += StructuredField.string(key)
+        }
+        if let detail {
+            value += "; detail="
+            value += StructuredField.tokenOrString(detail)
+        }
         return value
     }
 
@@ -85,6 +103,9 @@ public struct CacheStatus: Hashable, Sendable, CustomStringConvertible {
     /// Adds this entry after any entries from caches nearer the origin, keeping theirs (RFC 9211 §2: the last
     /// member is the cache nearest the user).
     public func append(to headers: inout HTTPHeaders) {
+        guard headers.contains(name: "cache-status") else {
+            return headers.add(name: "Cache-Status", value: self.fieldValue)
+        }
         let existing = headers["cache-status"]
         headers.remove(name: "cache-status")
         headers.add(name: "Cache-Status", value: (existing + [self.fieldValue]).joined(separator: ", "))

@@ -20,6 +20,11 @@ enum FieldSyntax {
     /// The members of a list-based field value (RFC 9110 §5.6.1): split on commas outside quoted strings, each
     /// trimmed of `OWS`, empty members dropped.
     static func listMembers(_ value: Substring) -> [Substring] {
+        // Every cached response's fields go through here: scan the bytes in place when they are contiguous (native
+        // strings always are), which is several times cheaper than stepping through the UTF-8 view.
+        if let members = value.utf8.withContiguousStorageIfAvailable({ Self.listMembers(value, bytes: $0) }) {
+            return members
+        }
         var members: [Substring] = []
         var start = value.startIndex
         var inQuotes = false
@@ -40,6 +45,38 @@ enum FieldSyntax {
             index = value.utf8.index(after: index)
         }
         Self.appendMember(value[start...], to: &members)
+        return members
+    }
+
+    /// `listMembers(_:)` over `value`'s bytes, `bytes`; members are cut at ASCII bytes, so at character boundaries.
+    private static func listMembers(_ value: Substring, bytes: UnsafeBufferPointer<UInt8>) -> [Substring] {
+        var members: [Substring] = []
+        func append(_ lower: Int, _ upper: Int) {
+            var (lower, upper) = (lower, upper)
+            while lower < upper, Self.isWhitespace(bytes[lower]) { lower += 1 }
+            while upper > lower, Self.isWhitespace(bytes[upper - 1]) { upper -= 1 }
+            guard lower < upper else { return }
+            let utf8 = value.utf8
+            let first = utf8.index(utf8.startIndex, offsetBy: lower)
+            members.append(value[first..<utf8.index(first, offsetBy: upper - lower)])
+        }
+        var start = 0
+        var inQuotes = false
+        var escaped = false
+        for index in bytes.indices {
+            let byte = bytes[index]
+            if escaped {
+                escaped = false
+            } else if inQuotes && byte == UInt8(ascii: "\\") {
+                escaped = true
+            } else if byte == UInt8(ascii: "\"") {
+                inQuotes.toggle()
+            } else if byte == UInt8(ascii: ","), !inQuotes {
+                append(start, index)
+                start = index + 1
+            }
+        }
+        append(start, bytes.count)
         return members
     }
 

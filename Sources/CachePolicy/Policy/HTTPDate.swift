@@ -110,22 +110,22 @@ public enum HTTPDate {
         return digits.isEmpty ? nil : value
     }
 
-    private static func lowercased(_ bytes: ArraySlice<UInt8>) -> String {
-        String(decoding: bytes, as: UTF8.self).lowercased()
+    /// Whether `bytes` spell `name` (ASCII letters only) in any letter case; compared in place, as this runs for
+    /// every date read.
+    private static func spells(_ bytes: ArraySlice<UInt8>, _ name: String) -> Bool {
+        name.utf8.count == bytes.count && zip(name.utf8, bytes).allSatisfy { $0 | 0x20 == $1 | 0x20 }
     }
 
     private static func isName(_ bytes: ArraySlice<UInt8>, in names: [String]) -> Bool {
-        let text = Self.lowercased(bytes)
-        return names.contains { $0.lowercased() == text }
+        names.contains { Self.spells(bytes, $0) }
     }
 
     private static func month(_ bytes: ArraySlice<UInt8>) -> Int64? {
-        let text = Self.lowercased(bytes)
-        return Self.monthNames.firstIndex { $0.lowercased() == text }.map { Int64($0) + 1 }
+        Self.monthNames.firstIndex { Self.spells(bytes, $0) }.map { Int64($0) + 1 }
     }
 
     private static func matchesGMT(_ bytes: ArraySlice<UInt8>) -> Bool {
-        Self.lowercased(bytes) == "gmt"
+        Self.spells(bytes, "GMT")
     }
 
     private static func daysIn(month: Int64, year: Int64) -> Int64 {

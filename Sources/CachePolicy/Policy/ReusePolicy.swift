@@ -49,9 +49,21 @@ public struct ReusePolicy: Hashable, Sendable, Codable {
 
     /// Computes the policy of a stored response.
     public init(_ stored: StoredResponse, configuration: PolicyConfiguration) {
-        let directives = ResponseDirectives(response: stored.headers, configuration: configuration)
+        self.init(
+            stored, directives: ResponseDirectives(response: stored.headers, configuration: configuration),
+            configuration: configuration)
+    }
+
+    /// Computes the policy of a stored response whose governing directives are already parsed (they must be
+    /// what `ResponseDirectives(response: stored.headers, configuration:)` reads). Without `readingValidators`
+    /// the validators are left out (`entityTag` and `lastModified` nil), for a caller that needs them only when
+    /// the rest does not decide.
+    init(
+        _ stored: StoredResponse, directives: ResponseDirectives, configuration: PolicyConfiguration,
+        readingValidators: Bool = true
+    ) {
         let cacheControl = directives.cacheControl
-        let lastModified = FieldSyntax.firstLine(stored.headers, "last-modified").flatMap {
+        let lastModified = !readingValidators ? nil : FieldSyntax.firstLine(stored.headers, "last-modified").flatMap {
             HTTPDate.parse($0, now: stored.responseTime) != nil ? String($0) : nil
         }
         let noCache = cacheControl.noCache == .whole
@@ -70,7 +82,7 @@ public struct ReusePolicy: Hashable, Sendable, Codable {
             mayServeStale: !(noCache || cacheControl.mustRevalidate || sharedForbids),
             staleWhileRevalidate: cacheControl.staleWhileRevalidate,
             staleIfError: cacheControl.staleIfError,
-            entityTag: EntityTag(headers: stored.headers),
+            entityTag: readingValidators ? EntityTag(headers: stored.headers) : nil,
             lastModified: lastModified
         )
     }

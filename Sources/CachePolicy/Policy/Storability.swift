@@ -96,14 +96,26 @@ public enum Storability {
         }
         let stored = StoredResponse(
             status: response.status,
-            headers: Self.headersToStore(response.headers, responseTime: responseTime, configuration: configuration),
+            headers: Self.headersToStore(
+                response.headers, responseTime: responseTime, cacheControl: cacheControl, configuration: configuration),
             requestTime: requestTime,
             responseTime: responseTime
         )
-        let policy = ReusePolicy(stored, configuration: configuration)
-        guard policy.remainingFreshness(at: responseTime) > 0 || policy.hasValidator
+        // The directives are parsed once: the stored fields still carry them unless `Connection` or a qualified
+        // `no-cache` / `private` named the field they came from, and then they are read again from what is stored.
+        // The validators are read only for a response that is not fresh on arrival.
+        let source = directives.source.fieldName
+        let keepsDirectives = stored.headers.contains(name: source) == response.headers.contains(name: source)
+        func reusePolicy(readingValidators: Bool) -> ReusePolicy {
+            keepsDirectives
+                ? ReusePolicy(stored, directives: directives, configuration: configuration,
+                              readingValidators: readingValidators)
+                : ReusePolicy(stored, configuration: configuration)
+        }
+        let policy = reusePolicy(readingValidators: false)
+        guard policy.remainingFreshness(at: responseTime) > 0
             || policy.staleWhileRevalidate != nil || policy.staleIfError != nil
-            || configuration.defaultStaleIfError != nil
+            || configuration.defaultStaleIfError != nil || reusePolicy(readingValidators: true).hasValidator
         else { return .doNotStore(.neverReusable) }
         return .store(headers: stored.headers)
     }
@@ -117,9 +129,21 @@ public enum Storability {
         responseTime: Instant,
         configuration: PolicyConfiguration
     ) -> HTTPHeaders {
+        let cacheControl = ResponseDirectives(response: headers, configuration: configuration).cacheControl
+        return Self.headersToStore(headers, responseTime: responseTime, cacheControl: cacheControl,
+                                   configuration: configuration)
+    }
+
+    /// `headersToStore(_:responseTime:configuration:)` with the response's governing directives already parsed.
+    static func headersToStore(
+        _ headers: HTTPHeaders,
+        responseTime: Instant,
+        cacheControl: CacheControl,
+        configuration: PolicyConfiguration
+    ) -> HTTPHeaders {
         var stored = headers
         stored.removeHopByHop()
-        for name in Self.excludedFieldNames(headers, configuration: configuration) {
+        for name in Self.excludedFieldNames(cacheControl: cacheControl, configuration: configuration) {
             stored.remove(name: name)
         }
         if !stored.contains(name: "date") {
@@ -132,6 +156,10 @@ public enum Storability {
     /// `private` lists.
     static func excludedFieldNames(_ headers: HTTPHeaders, configuration: PolicyConfiguration) -> [String] {
         let cacheControl = ResponseDirectives(response: headers, configuration: configuration).cacheControl
+        return Self.excludedFieldNames(cacheControl: cacheControl, configuration: configuration)
+    }
+
+    private static func excludedFieldNames(cacheControl: CacheControl, configuration: PolicyConfiguration) -> [String] {
         var names = Self.unsharedFieldNames
         if case .fields(let listed) = cacheControl.noCache { names += listed }
         if configuration.isShared, case .fields(let listed) = cacheControl.private { names += listed }

@@ -12,6 +12,14 @@ public struct ResponseDirectives: Equatable, Sendable {
         case cacheControl
         /// The named targeted field (lowercased).
         case targeted(String)
+
+        /// The (lowercased) name of the field the directives were read from.
+        var fieldName: String {
+            switch self {
+            case .cacheControl: "cache-control"
+            case .targeted(let name): name
+            }
+        }
     }
 
     public var cacheControl: CacheControl
