@@ -10,6 +10,18 @@ public enum BodyRead<Value> {
 
 extension BodyRead: Sendable where Value: Sendable {}
 
+/// Where the next bytes of a body lie (``BodyReader/withNextExtent(maxBytes:minimumFileBytes:copy:)``).
+public enum BodyExtent<Copied> {
+    /// `count` bytes at `offset` in the store's data file (``CacheStore/dataFile``): a chunk of a complete
+    /// stored body on LMDB overflow pages, which neither move nor change while the reader is open.
+    case file(offset: Int64, count: Int)
+    /// Bytes that must be copied out of the map (a small value inside a B-tree page, which moves; a fill's
+    /// bytes), as the `copy` closure made them.
+    case copied(Copied)
+}
+
+extension BodyExtent: Sendable where Copied: Sendable {}
+
 /// Reads a body chunk by chunk, in order, from a start offset to an end offset (for Range requests).
 ///
 /// Each step is a short LMDB read transaction, so a slow client never holds a snapshot open. The
@@ -17,7 +29,9 @@ extension BodyRead: Sendable where Value: Sendable {}
 /// freed when the last reader closes. Close readers (``close()``), or let them go.
 ///
 /// ``withNext(maxBytes:_:)`` lends the bytes in place (they point into the map); ``read(maxBytes:)``
-/// copies them. A later zero-copy path can keep the lending form and hold the transaction longer.
+/// copies them; ``withNextExtent(maxBytes:minimumFileBytes:copy:)`` says where large chunks of a complete body
+/// lie in the data file, for sending them without a copy (sendfile). Those file bytes stay as they are only
+/// while the body is pinned: keep the reader open until nothing can read them any more.
 public final class BodyReader: Sendable {
     private enum Source {
         case stored(BodyID, size: Int64)
@@ -79,6 +93,42 @@ public final class BodyReader: Sendable {
         maxBytes: Int = .max,
         _ body: (UnsafeRawBufferPointer) -> R
     ) throws(StoreError) -> BodyRead<R> {
+        try self.step(maxBytes: maxBytes, committed: { bytes, _ in body(bytes) }, buffered: body)
+    }
+
+    /// Like ``withNext(maxBytes:_:)``, but for a complete stored body whose chunk lies on LMDB overflow pages
+    /// (see `OverflowPages`) and at least `minimumFileBytes` are to be read, says where the bytes are in the data
+    /// file instead of lending them: `.file(offset, count)`. Everything else is passed to `copy` (inside a read
+    /// transaction, as for `withNext`), including every byte of a fill in progress.
+    ///
+    /// The file bytes are valid while this reader is open (its pin keeps the chunk from being freed and its
+    /// pages from being reused): close it only when nothing will read them any more.
+    public func withNextExtent<R>(
+        maxBytes: Int = .max,
+        minimumFileBytes: Int = 0,
+        copy: (UnsafeRawBufferPointer) -> R
+    ) throws(StoreError) -> BodyRead<BodyExtent<R>> {
+        let environment = self.context.environment
+        return try self.step(
+            maxBytes: maxBytes,
+            committed: { bytes, place in
+                if let place, bytes.count >= max(minimumFileBytes, 1),
+                    let start = environment.fileOffset(of: place.chunk)
+                {
+                    return .file(offset: start + Int64(place.offset), count: bytes.count)
+                }
+                return .copied(copy(bytes))
+            },
+            buffered: { .copied(copy($0)) })
+    }
+
+    /// One step of reading: `committed` gets bytes of a committed chunk (with the whole chunk and the offset in
+    /// it when the body is complete and stored), `buffered` bytes a fill holds in memory.
+    private func step<R>(
+        maxBytes: Int,
+        committed: (UnsafeRawBufferPointer, _ place: (chunk: UnsafeRawBufferPointer, offset: Int)?) -> R,
+        buffered: (UnsafeRawBufferPointer) -> R
+    ) throws(StoreError) -> BodyRead<R> {
         try self.state.withLock { (state) throws(StoreError) -> BodyRead<R> in
             guard !state.closed else { throw .closed }
             guard let span = try self.span(&state) else { return state.awaitingOutcome ? .waiting : .end }
@@ -86,11 +136,13 @@ public final class BodyReader: Sendable {
                 // A fill holds the bytes it received in memory until the writer commits them: lend those.
                 guard case .fill(let fill) = state.source,
                     let (result, count) = fill.withBuffered(
-                        at: state.position, maxBytes: max(maxBytes, 1), end: self.end, body)
+                        at: state.position, maxBytes: max(maxBytes, 1), end: self.end, buffered)
                 else { return .waiting }
                 state.position += Int64(count)
                 return .data(result)
             }
+            let isStored: Bool
+            if case .stored = state.source { isStored = true } else { isStored = false }
             let chunkSize = Int64(self.context.chunkSize)
             let index = state.position / chunkSize
             let offset = Int(state.position % chunkSize)
@@ -103,7 +155,8 @@ public final class BodyReader: Sendable {
                 guard chunk.count >= offset + count else {
                     throw .corrupt("chunk \(index) of \(span.body) holds \(chunk.count) bytes")
                 }
-                return body(UnsafeRawBufferPointer(rebasing: chunk[offset..<offset + count]))
+                let bytes = UnsafeRawBufferPointer(rebasing: chunk[offset..<offset + count])
+                return committed(bytes, isStored ? (chunk, offset) : nil)
             }
             state.position += Int64(count)
             return .data(result)

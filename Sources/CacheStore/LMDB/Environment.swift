@@ -1,5 +1,6 @@
 import CLMDB
 import Glibc
+import Synchronization
 
 /// An open LMDB environment (a directory holding `data.mdb` and `lock.mdb`).
 ///
@@ -25,11 +26,16 @@ final class Environment: @unchecked Sendable {
     private let gate = ReadGate()
     /// Guarded by `gate` (written under exclusive, read under shared).
     private var isClosed = false
+    /// The map's address once learnt (``fileOffset(of:)``), 0 until then; cleared when the map moves.
+    private let mapAddress = Atomic<UInt>(0)
     let pageSize: Int
+    /// `data.mdb` opened read-only, for sending large values straight from the file; nil if it could not be.
+    let dataFile: DataFile?
 
-    private init(handle: OpaquePointer, pageSize: Int) {
+    private init(handle: OpaquePointer, pageSize: Int, dataFile: DataFile?) {
         self.handle = handle
         self.pageSize = pageSize
+        self.dataFile = dataFile
     }
 
     /// Opens (creating if needed) the environment in `directory`.
@@ -64,7 +70,8 @@ final class Environment: @unchecked Sendable {
         _ = mdb_reader_check(handle, &dead)
         var stat = MDB_stat()
         mdb_env_stat(handle, &stat)
-        return Environment(handle: handle, pageSize: Int(stat.ms_psize))
+        let dataFile = readOnly ? nil : DataFile.open(directory: directory, environment: handle)
+        return Environment(handle: handle, pageSize: Int(stat.ms_psize), dataFile: dataFile)
     }
 
     /// Runs `body` in a read-only transaction (on any thread).
@@ -129,6 +136,26 @@ final class Environment: @unchecked Sendable {
         return dbi
     }
 
+    /// Where `value` (from a read transaction of this environment) lies in `data.mdb`, if it is on overflow
+    /// pages (see ``OverflowPages``); nil for values inside B-tree pages, or without a ``dataFile``.
+    /// Call it inside the read transaction that returned `value`.
+    func fileOffset(of value: UnsafeRawBufferPointer) -> Int64? {
+        guard self.dataFile != nil, OverflowPages.holds(value, pageSize: self.pageSize),
+            let start = value.baseAddress
+        else { return nil }
+        var base = self.mapAddress.load(ordering: .acquiring)
+        if base == 0 {
+            // Learnt once per map: the read transaction holds the gate shared, so `setMapSize` (which forgets it
+            // when it moves the map) cannot run before this is stored.
+            guard let learnt = OverflowPages.mapAddress(from: value, pageSize: self.pageSize) else { return nil }
+            self.mapAddress.store(learnt, ordering: .releasing)
+            base = learnt
+        }
+        let header = UInt(bitPattern: start) - UInt(OverflowPages.headerBytes)
+        guard header >= base, (header - base) % UInt(self.pageSize) == 0 else { return nil }
+        return Int64(UInt(bitPattern: start) - base)
+    }
+
     func info() -> Info {
         var info = MDB_envinfo()
         mdb_env_info(self.handle, &info)
@@ -158,6 +185,7 @@ final class Environment: @unchecked Sendable {
         try self.gate.exclusive { () throws(StoreError) in
             guard !self.isClosed else { throw .closed }
             let code = mdb_env_set_mapsize(self.handle, size)
+            self.mapAddress.store(0, ordering: .releasing)  // the map may have moved
             guard code == 0 else { throw .lmdb(code, "mdb_env_set_mapsize") }
         }
     }

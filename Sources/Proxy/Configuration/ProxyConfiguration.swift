@@ -46,6 +46,9 @@ public struct ProxyConfiguration: Sendable, Hashable {
     /// Whether `Cache-Status` names the cache key (`key="…"`, RFC 9211 §2.7): for debugging a key setup; it tells
     /// clients how URLs are keyed, so it is off by default.
     public var cacheStatusKey = false
+    /// Whether large chunks of stored bodies are sent straight from the store's data file (sendfile), without a copy
+    /// through user space, on connections that allow it (plain TCP). Off: every byte is copied.
+    public var cacheSendfile = true
     /// The cache's time source (request and response times, ages); tests inject one they can move.
     public var cacheClock = CacheClock.wall
     /// Request coalescing: one upstream fetch per cache key, the other requests streaming its fill.

@@ -221,20 +221,28 @@ extension ProxyHandler {
         self.connect(exchange, fresh: false)
     }
 
-    /// Sends stored body bytes while the client can take them; resumes on writability changes.
+    /// Sends stored body bytes while the client can take them; resumes on writability changes. Large chunks of
+    /// complete stored bodies go as file regions (sendfile, no copy) when the connection allows it; the readers
+    /// behind them stay open until the kernel is done with their pages (``SendfileState``).
     func pumpCachedBody() {
         guard let context, let exchange = self.exchange, case .cached(let body) = exchange.upstream else { return }
+        let sendfile = self.sendfileState(context)
         while context.channel.isWritable {
             let next: StoredBodyStream.Next
             do {
-                next = try body.next(maxBytes: 256 * 1024, allocator: context.channel.allocator)
+                next = try body.next(maxBytes: 256 * 1024, allocator: context.channel.allocator, sendfile: sendfile)
             } catch {
                 return self.abortConnection(reason: "stored body unreadable: \(error)")
             }
             switch next {
             case .bytes(let buffer):
                 exchange.log.bytes += buffer.readableBytes
-                context.write(self.wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil)
+                context.write(self.wrapOutboundOut(.body(.byteBuffer(buffer))),
+                              promise: sendfile?.willWrite(buffer.readableBytes))
+            case .region(let region):
+                exchange.log.bytes += region.readableBytes
+                context.write(self.wrapOutboundOut(.body(.fileRegion(region))),
+                              promise: sendfile?.willWrite(region.readableBytes))
             case .end:
                 body.close()
                 exchange.upstream = .none

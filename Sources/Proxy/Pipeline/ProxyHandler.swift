@@ -49,9 +49,15 @@ final class ProxyHandler: ChannelDuplexHandler {
     private var clientAddress = "-"
     /// An exchange whose upstream connection starts when the current read has been decoded.
     private var connectAfterRead: Exchange?
+    /// Whether stored bodies may leave this connection by sendfile (`FileRegion`): true on plain TCP. A connection
+    /// whose bytes pass through a handler that must see them (TLS) says false: a file region cannot be encrypted.
+    let mayUseSendfile: Bool
+    /// The connection's sendfile state, made when a stored body is first sent from the file.
+    var sendfile: SendfileState?
 
-    init(shared: ProxyContext) {
+    init(shared: ProxyContext, mayUseSendfile: Bool) {
         self.shared = shared
+        self.mayUseSendfile = mayUseSendfile
     }
 
     // MARK: Channel events
@@ -227,6 +233,12 @@ final class ProxyHandler: ChannelDuplexHandler {
         case .exchange(let origin, _, let allowInternal):
             exchange.log.upstream = origin.description
             let pool = self.shared.upstreams.pool(for: context.eventLoop)
+            // A pooled connection is taken at once, without a future.
+            if !fresh, case .connecting(let pending) = exchange.upstream,
+                let connection = pool.idleConnection(to: origin)
+            {
+                return self.startForwarding(exchange, over: connection, pendingBody: pending)
+            }
             let future =
                 fresh
                 ? pool.newConnection(to: origin, allowInternal: allowInternal)

@@ -80,7 +80,8 @@ public final class ProxyServer: Sendable {
                     let sync = channel.pipeline.syncOperations
                     try sync.addHandler(ByteToMessageHandler(RequestDecoder(limits: context.configuration.limits)))
                     try sync.addHandler(ResponseEncoder())
-                    try sync.addHandler(ProxyHandler(shared: context))
+                    // Plain TCP: nothing between the encoder and the socket, so stored bodies may go by sendfile.
+                    try sync.addHandler(ProxyHandler(shared: context, mayUseSendfile: true))
                 }
             }
             .bind(host: self.configuration.listen.host, port: self.configuration.listen.port)

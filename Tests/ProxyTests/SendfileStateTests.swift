@@ -1,0 +1,73 @@
+import CacheStore
+import NIOCore
+import NIOPosix
+@testable import Proxy
+import TestSupport
+import Testing
+
+/// `SendfileState` keeps readers (their pins) open after their bytes went out as file regions, and lets them go
+/// once the connection pushed enough bytes after them, or a while after it closed: never earlier, never never.
+@Suite("Readers held for sendfile", .timeLimit(.minutes(1)))
+struct SendfileStateTests {
+    /// Whether `reader` was closed (reading from it throws).
+    static func isClosed(_ reader: BodyReader) -> Bool {
+        (try? reader.read(maxBytes: 1)) == nil
+    }
+
+    @Test("a held reader closes after holdBytes more bytes were written, or closedHold after the connection closed")
+    func holdsThenReleases() async throws {
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        let store = try CacheStore.open(directory: directory.path)
+        defer { store.close() }
+        let fill = try store.beginFill(
+            primaryKey: "http://held.test/a",
+            metadata: ResponseMetadata(status: 200, headers: [], requestTime: 0, responseTime: 0, annotation: []))
+        try await fill.write([UInt8](repeating: 7, count: 300_000))
+        let variant = try await fill.finish()
+        let dataFile = try #require(store.dataFile)
+
+        let server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .bind(host: "127.0.0.1", port: 0).get()
+        let address = try #require(server.localAddress)
+        let client = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton).connect(to: address).get()
+        let readers = try (0..<4).map { _ in try store.openBody(variant) }
+
+        try await client.eventLoop.submit {
+            let state = try #require(
+                SendfileState.open(dataFile, for: client, holdBytes: 1000, closedHold: .hours(1)))
+            #expect(state.willWrite(100) == nil, "nothing held: no promise")
+            state.hold(readers[0], of: variant.bodyID)
+            let short = try #require(state.willWrite(600))
+            short.succeed()
+            #expect(!Self.isClosed(readers[0]), "600 bytes after it: still held")
+            let enough = try #require(state.willWrite(500))
+            enough.succeed()
+            #expect(Self.isClosed(readers[0]), "1100 bytes after it: released")
+
+            state.hold(readers[1], of: variant.bodyID)
+            state.hold(readers[2], of: variant.bodyID)
+            #expect(Self.isClosed(readers[1]), "the same body held again: the newer reader keeps the pin")
+            #expect(!Self.isClosed(readers[2]))
+            let failed = try #require(state.willWrite(5000))
+            failed.fail(ChannelError.ioOnClosedChannel)
+            #expect(!Self.isClosed(readers[2]), "a failed write releases nothing")
+        }.get()
+
+        try await client.close()
+        try await client.eventLoop.submit {}.get()  // the close callbacks ran
+        #expect(!Self.isClosed(readers[2]), "held for closedHold after the close")
+        readers[2].close()
+
+        // With no hold after the close, the reader goes once the connection has closed.
+        let second = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton).connect(to: address).get()
+        try await second.eventLoop.submit {
+            let state = try #require(SendfileState.open(dataFile, for: second, holdBytes: 1000, closedHold: .zero))
+            state.hold(readers[3], of: variant.bodyID)
+        }.get()
+        #expect(!Self.isClosed(readers[3]))
+        try await second.close()
+        #expect(await eventually { Self.isClosed(readers[3]) })
+        try await server.close()
+    }
+}
