@@ -104,28 +104,37 @@ public final class TrafficStats: Sendable {
 
     /// `scheme://authority` of a URL or cache key, or "-" for an origin-form target.
     static func host(of url: Substring) -> Substring {
-        // A byte scan: this runs once per request, and Character-based searching is slow.
-        let bytes = url.utf8
-        var index = bytes.startIndex
+        // A byte scan over contiguous UTF-8: this runs once per request.
+        let span = url.utf8.withContiguousStorageIfAvailable { Self.authoritySpan(in: $0) }
+            ?? Self.authoritySpan(in: Array(url.utf8))
+        guard let span else { return "-" }
+        let utf8 = url.utf8
+        let start = utf8.index(utf8.startIndex, offsetBy: span.lowerBound)
+        return url[start..<utf8.index(start, offsetBy: span.count)]
+    }
+
+    /// The offsets of the authority in `scheme://authority[/?…]`; nil for anything else.
+    private static func authoritySpan(in bytes: some RandomAccessCollection<UInt8>) -> Range<Int>? {
+        var offset = 0
         var slashes = -1  // -1 until the ':' of "://"
-        while index != bytes.endIndex {
-            let byte = bytes[index]
-            bytes.formIndex(after: &index)
+        for byte in bytes {
+            offset += 1
             if slashes < 0 {
-                if byte == UInt8(ascii: ":") { slashes = 0 } else if byte == UInt8(ascii: "/") { return "-" }
+                if byte == UInt8(ascii: ":") { slashes = 0 } else if byte == UInt8(ascii: "/") { return nil }
             } else if byte == UInt8(ascii: "/") {
                 slashes += 1
                 if slashes == 2 { break }
             } else {
-                return "-"
+                return nil
             }
         }
-        guard slashes == 2 else { return "-" }
-        var end = index
-        while end != bytes.endIndex, bytes[end] != UInt8(ascii: "/"), bytes[end] != UInt8(ascii: "?") {
-            bytes.formIndex(after: &end)
+        guard slashes == 2 else { return nil }
+        let start = offset
+        for byte in bytes.dropFirst(start) {
+            if byte == UInt8(ascii: "/") || byte == UInt8(ascii: "?") { break }
+            offset += 1
         }
-        return url[index..<end]
+        return start..<offset
     }
 
     private func shard() -> Shard {
