@@ -8,18 +8,18 @@ func withRefusingPort<Result>(_ body: (Int) async throws -> Result) async throws
     let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
     guard descriptor >= 0 else { throw PortError(port: 0) }
     defer { close(descriptor) }
-    var address = sockaddr_in()
-    address.sin_family = sa_family_t(AF_INET)
-    address.sin_addr.s_addr = inet_addr("127.0.0.1")
-    address.sin_port = 0
-    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-    let bound = withUnsafeMutablePointer(to: &address) { pointer in
-        pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { generic in
-            bind(descriptor, generic, length) == 0 && getsockname(descriptor, generic, &length) == 0
-        }
+    let address = try SocketAddress(ipAddress: "127.0.0.1", port: 0)
+    guard address.withSockAddr({ pointer, size in bind(descriptor, pointer, socklen_t(size)) == 0 }) else {
+        throw PortError(port: 0)
     }
-    guard bound else { throw PortError(port: 0) }
-    return try await body(Int(UInt16(bigEndian: address.sin_port)))
+    // The kernel's choice, read back as raw bytes: sockaddr_in is family (2 bytes), then the port in network order.
+    var name = [UInt8](repeating: 0, count: 128)
+    var length = socklen_t(name.count)
+    let named = name.withUnsafeMutableBytes { raw in
+        getsockname(descriptor, raw.baseAddress!.assumingMemoryBound(to: sockaddr.self), &length) == 0
+    }
+    guard named else { throw PortError(port: 0) }
+    return try await body(Int(name[2]) << 8 | Int(name[3]))
 }
 
 struct PortError: Error, CustomStringConvertible {
