@@ -22,33 +22,11 @@ enum FieldSyntax {
     static func listMembers(_ value: Substring) -> [Substring] {
         // Every cached response's fields go through here: scan the bytes in place when they are contiguous (native
         // strings always are), which is several times cheaper than stepping through the UTF-8 view.
-        if let members = value.utf8.withContiguousStorageIfAvailable({ Self.listMembers(value, bytes: $0) }) {
-            return members
-        }
-        var members: [Substring] = []
-        var start = value.startIndex
-        var inQuotes = false
-        var escaped = false
-        var index = value.utf8.startIndex
-        while index < value.utf8.endIndex {
-            let byte = value.utf8[index]
-            if escaped {
-                escaped = false
-            } else if inQuotes && byte == UInt8(ascii: "\\") {
-                escaped = true
-            } else if byte == UInt8(ascii: "\"") {
-                inQuotes.toggle()
-            } else if byte == UInt8(ascii: ","), !inQuotes {
-                Self.appendMember(value[start..<index], to: &members)
-                start = value.utf8.index(after: index)
-            }
-            index = value.utf8.index(after: index)
-        }
-        Self.appendMember(value[start...], to: &members)
-        return members
+        value.utf8.withContiguousStorageIfAvailable { Self.listMembers(value, bytes: $0) }
+            ?? Array(value.utf8).withUnsafeBufferPointer { Self.listMembers(value, bytes: $0) }
     }
 
-    /// `listMembers(_:)` over `value`'s bytes, `bytes`; members are cut at ASCII bytes, so at character boundaries.
+    /// `listMembers(_:)` over `value`'s UTF-8, `bytes`; members are cut at ASCII bytes, so at character boundaries.
     private static func listMembers(_ value: Substring, bytes: UnsafeBufferPointer<UInt8>) -> [Substring] {
         var members: [Substring] = []
         func append(_ lower: Int, _ upper: Int) {
@@ -83,11 +61,6 @@ enum FieldSyntax {
     /// The members of every line of the field `name`, in order.
     static func listMembers(_ headers: HTTPHeaders, _ name: String) -> [Substring] {
         headers[name].flatMap { Self.listMembers($0[...]) }
-    }
-
-    private static func appendMember(_ member: Substring, to members: inout [Substring]) {
-        let member = Self.trimmed(member)
-        if !member.isEmpty { members.append(member) }
     }
 
     /// The content of a complete `quoted-string` (RFC 9110 §5.6.4) with its escapes removed, or `nil` when `text`
