@@ -37,7 +37,14 @@ let package = Package(
             dependencies: [.product(name: "NIOHTTP1", package: "swift-nio")]
         ),
         // Pure RFC 9111 caching decisions: storability, freshness, age, validation, Vary, Cache-Status.
-        .target(name: "CachePolicy", dependencies: ["HTTPRules", .product(name: "NIOHTTP1", package: "swift-nio")]),
+        .target(
+            name: "CachePolicy",
+            dependencies: [
+                "HTTPRules",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
+        ),
         // Connections to origins.
         .target(
             name: "Upstream",

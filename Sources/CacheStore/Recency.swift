@@ -24,6 +24,11 @@ final class Recency: Sendable {
     struct VariantName: Hashable, Sendable {
         var primaryKey: String
         var secondaryKey: [UInt8]
+
+        func hash(into hasher: inout Hasher) {
+            hasher.combine(self.primaryKey)
+            self.secondaryKey.withUnsafeBytes { hasher.combine(bytes: $0) }
+        }
     }
 
     private struct Waiting {

@@ -40,32 +40,41 @@ public struct Authority: Hashable, Sendable, CustomStringConvertible {
     /// Parses `host`, `host:port`, `[v6]` or `[v6]:port`. Rejects userinfo, empty hosts, bad ports and
     /// characters that have no place in a host name.
     public init?(parsing text: Substring) {
-        let bytes = text.utf8
-        var hostPart: Substring.UTF8View.SubSequence
-        var portPart: Substring.UTF8View.SubSequence?
+        var text = text
+        guard let authority = text.withUTF8(Self.parse) else { return nil }
+        self = authority
+    }
+
+    private init(lowercasedHost: String, port: Int?) {
+        self.host = lowercasedHost
+        self.port = port
+    }
+
+    private static func parse(_ bytes: UnsafeBufferPointer<UInt8>) -> Authority? {
+        let hostBytes: Slice<UnsafeBufferPointer<UInt8>>
+        var portBytes: Slice<UnsafeBufferPointer<UInt8>>?
         if bytes.first == UInt8(ascii: "[") {
             guard let close = bytes.firstIndex(of: UInt8(ascii: "]")) else { return nil }
-            hostPart = bytes[bytes.index(after: bytes.startIndex)..<close]
-            let rest = bytes[bytes.index(after: close)...]
-            if !rest.isEmpty {
-                guard rest.first == UInt8(ascii: ":") else { return nil }
-                portPart = rest.dropFirst()
+            hostBytes = bytes[1..<close]
+            if close + 1 < bytes.endIndex {
+                guard bytes[close + 1] == UInt8(ascii: ":") else { return nil }
+                portBytes = bytes[(close + 2)...]
             }
-            guard !hostPart.isEmpty, hostPart.allSatisfy(Self.isIPv6LiteralByte) else { return nil }
+            guard !hostBytes.isEmpty, hostBytes.allSatisfy(Self.isIPv6LiteralByte) else { return nil }
         } else {
             if let colon = bytes.lastIndex(of: UInt8(ascii: ":")) {
-                hostPart = bytes[..<colon]
-                portPart = bytes[bytes.index(after: colon)...]
+                hostBytes = bytes[..<colon]
+                portBytes = bytes[(colon + 1)...]
             } else {
-                hostPart = bytes[...]
+                hostBytes = bytes[...]
             }
-            guard !hostPart.isEmpty, hostPart.allSatisfy(Self.isRegisteredNameByte) else { return nil }
+            guard !hostBytes.isEmpty, hostBytes.allSatisfy(Self.isRegisteredNameByte) else { return nil }
         }
         var port: Int?
-        if let portPart {
-            guard !portPart.isEmpty, portPart.count <= 5 else { return nil }
+        if let portBytes {
+            guard !portBytes.isEmpty, portBytes.count <= 5 else { return nil }
             var value = 0
-            for byte in portPart {
+            for byte in portBytes {
                 guard byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9") else { return nil }
                 value = value * 10 + Int(byte - UInt8(ascii: "0"))
             }
@@ -73,9 +82,13 @@ public struct Authority: Hashable, Sendable, CustomStringConvertible {
             port = value
         }
         // Every accepted byte is ASCII: lowercase bytewise.
-        let lowercased = hostPart.map { $0 >= UInt8(ascii: "A") && $0 <= UInt8(ascii: "Z") ? $0 | 0x20 : $0 }
-        self.host = String(decoding: lowercased, as: UTF8.self)
-        self.port = port
+        let host = String(unsafeUninitializedCapacity: hostBytes.count) { out in
+            for (offset, byte) in hostBytes.enumerated() {
+                out[offset] = byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") ? byte | 0x20 : byte
+            }
+            return hostBytes.count
+        }
+        return Authority(lowercasedHost: host, port: port)
     }
 
     public init?(parsing text: String) { self.init(parsing: text[...]) }

@@ -17,6 +17,15 @@ struct AuthorityTests {
         #expect(authority.port == port)
     }
 
+    @Test("parses a slice of a longer text, not the text around it")
+    func parsesSlice() throws {
+        let text = "Host: [::1]:81/path"
+        let authority = try #require(Authority(parsing: text.dropFirst(6).prefix(8)))
+        #expect(authority.host == "::1")
+        #expect(authority.port == 81)
+        #expect(Authority(parsing: text.dropFirst(6).prefix(9)) == nil)
+    }
+
     @Test("rejects what is not a plain host[:port]", arguments: [
         "", ":80", "user@example.com", "example.com:", "example.com:0", "example.com:65536", "example.com:+80",
         "example.com:８０", "exämple.com", "example.com:80:80", "[::1", "[::1]x", "[]", "[::g]", "a b",

@@ -30,8 +30,8 @@ public enum CacheKey {
         key.reserveCapacity(uri.scheme.utf8.count + uri.authority.host.utf8.count + uri.pathAndQuery.utf8.count + 16)
         key += "://"
         uri.authority.write(to: &key, defaultPort: uri.defaultPort)
-        guard let query = uri.query,
-            !configuration.ignoredQueryParameters.isEmpty || !configuration.ignoredQueryParameterPrefixes.isEmpty
+        guard !configuration.ignoredQueryParameters.isEmpty || !configuration.ignoredQueryParameterPrefixes.isEmpty,
+            let query = uri.query
         else {
             key += uri.pathAndQuery
             return key

@@ -1,3 +1,4 @@
+import NIOCore
 import NIOHTTP1
 
 /// One cache's entry in the `Cache-Status` response field (RFC 9211).
@@ -68,34 +69,38 @@ public struct CacheStatus: Hashable, Sendable, CustomStringConvertible {
 
     /// The serialised list member, e.g. `larder; hit; ttl=376` or `larder; fwd=uri-miss; fwd-status=200; stored`.
     public var fieldValue: String {
-        // Appended piece by piece into one buffer: this runs for every forwarded response.
-        var value = ""
-        value.reserveCapacity(64 + (self.key?.utf8.count ?? 0))
-        value += StructuredField.tokenOrString(self.cacheName)
-        if self.hit { value += "; hit" }
+        var buffer = ByteBuffer()
+        buffer.reserveCapacity(64 + (self.key?.utf8.count ?? 0))
+        self.write(to: &buffer)
+        return String(buffer: buffer)
+    }
+
+    /// Appends ``fieldValue`` to `buffer` (a stored response's answer writes its head as bytes).
+    public func write(to buffer: inout ByteBuffer) {
+        buffer.writeString(StructuredField.tokenOrString(self.cacheName))
+        if self.hit { buffer.writeStaticString("; hit") }
         if let forward {
-            value += "; fwd="
-            value += forward.rawValue
+            buffer.writeStaticString("; fwd=")
+            buffer.writeString(forward.rawValue)
         }
         if let forwardStatus {
-            value += "; fwd-status="
-            value += String(forwardStatus)
+            buffer.writeStaticString("; fwd-status=")
+            buffer.writeString(String(forwardStatus))
         }
         if let ttl {
-            value += "; ttl="
-            value += String(ttl)
+            buffer.writeStaticString("; ttl=")
+            buffer.writeString(String(ttl))
         }
-        if self.stored { value += "; stored" }
-        if self.collapsed { value += "; collapsed" }
+        if self.stored { buffer.writeStaticString("; stored") }
+        if self.collapsed { buffer.writeStaticString("; collapsed") }
         if let key {
-            value += "; key="
-            value += StructuredField.string(key)
+            buffer.writeStaticString("; key=")
+            buffer.writeString(StructuredField.string(key))
         }
         if let detail {
-            value += "; detail="
-            value += StructuredField.tokenOrString(detail)
+            buffer.writeStaticString("; detail=")
+            buffer.writeString(StructuredField.tokenOrString(detail))
         }
-        return value
     }
 
     public var description: String { self.fieldValue }

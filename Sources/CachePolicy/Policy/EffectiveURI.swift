@@ -51,13 +51,16 @@ public struct EffectiveURI: Hashable, Sendable, CustomStringConvertible {
 
     /// The path, without query.
     public var path: Substring {
-        self.pathAndQuery[..<(self.pathAndQuery.firstIndex(of: "?") ?? self.pathAndQuery.endIndex)]
+        self.pathAndQuery[..<(self.queryMark ?? self.pathAndQuery.endIndex)]
     }
 
     /// The query, without `?`; `nil` when there is none.
     public var query: Substring? {
-        self.pathAndQuery.firstIndex(of: "?").map { self.pathAndQuery[self.pathAndQuery.index(after: $0)...] }
+        self.queryMark.map { self.pathAndQuery[self.pathAndQuery.utf8.index(after: $0)...] }
     }
+
+    /// Where the `?` before the query is (a byte search: `?` is ASCII, so the index is a character boundary).
+    private var queryMark: String.Index? { self.pathAndQuery.utf8.firstIndex(of: UInt8(ascii: "?")) }
 
     /// Same scheme, host and port (RFC 6454 §5, the comparison RFC 9111 §4.4 asks for).
     public func isSameOrigin(as other: EffectiveURI) -> Bool {

@@ -78,12 +78,12 @@ public enum Ranges {
     ///   empty representation → `.full`;
     /// - ranges beyond the end are dropped; if none is left → `.unsatisfiable` (416);
     /// - overlapping and adjacent ranges are sorted and coalesced (RFC 9110 §14.6); one left → `.single`, else
-    ///   `.multipart` with `boundary`.
+    ///   `.multipart` with `boundary` (made only then).
     public static func plan(
         request: HTTPRequestHead,
         stored: StoredResponse,
         completeLength: Int64,
-        boundary: String,
+        boundary: @autoclosure () -> String,
         configuration: PolicyConfiguration
     ) -> RangePlan {
         let fields = request.headers["range"]
@@ -97,7 +97,7 @@ public enum Ranges {
         switch ranges.count {
         case 0: return .unsatisfiable(contentRange: "bytes */\(completeLength)")
         case 1: return .single(ranges[0], contentRange: ranges[0].contentRange(completeLength: completeLength))
-        default: return .multipart(ranges, boundary: boundary)
+        default: return .multipart(ranges, boundary: boundary())
         }
     }
 

@@ -14,7 +14,7 @@ final class DecodedRecords: Sendable {
     }
 
     private let capacity: Int
-    private let entries = Mutex<[[UInt8]: Entry]>([:])
+    private let entries = Mutex<[ByteKey: Entry]>([:])
 
     init(capacity: Int = 4096) {
         self.capacity = capacity
@@ -22,7 +22,7 @@ final class DecodedRecords: Sendable {
 
     /// The record stored as `bytes` under `key`.
     func decode(key: UnsafeRawBufferPointer, bytes: UnsafeRawBufferPointer) throws(StoreError) -> VariantRecord {
-        let key = Array(key)
+        let key = ByteKey(Array(key))
         if let known = self.entries.withLock({ $0[key] }), Self.equal(known.bytes, bytes) {
             return known.record
         }

@@ -7,7 +7,7 @@ import NIOHTTP1
 ///
 /// It holds the status line and the stored fields except those each answer sets itself (Age,
 /// Content-Length, Cache-Status) and the targeted cache-control field addressed to Larder alone
-/// (RFC 9213 §2.1). An answer appends its own fields with ``answer(adding:bodyCapacity:allocator:)``.
+/// (RFC 9213 §2.1). An answer appends its own fields with ``answer(_:bodyCapacity:allocator:)``.
 struct SerializedHead: Sendable {
     /// Stored fields an answer replaces with its own.
     private static let answerFields: Set<String> = ["age", "content-length", "cache-status"]
@@ -33,12 +33,49 @@ struct SerializedHead: Sendable {
         self.cacheStatus = headers["cache-status"]
     }
 
+    /// The fields a plain answer adds to the stored ones.
+    struct AnswerFields {
+        var age: Int64
+        var contentLength: Int64
+        /// Larder's Via pseudonym (RFC 9110 §7.6.3).
+        var via: String
+        /// Larder's own Cache-Status entry, after the stored ones.
+        var cacheStatus: CacheStatus?
+        /// The Connection field's value, if the answer needs one.
+        var connection: String?
+    }
+
     /// The whole head of an answer: the stored part, then `fields`, then the empty line; with room for
-    /// `bodyCapacity` more bytes, so a small body can follow in the same buffer.
-    func answer(adding fields: HTTPHeaders, bodyCapacity: Int, allocator: ByteBufferAllocator) -> ByteBuffer {
+    /// `bodyCapacity` more bytes, so a small body can follow in the same buffer. The fields are written
+    /// as bytes, as the general path's encoder would write them.
+    func answer(_ fields: AnswerFields, bodyCapacity: Int, allocator: ByteBufferAllocator) -> ByteBuffer {
         var buffer = allocator.buffer(capacity: self.stored.readableBytes + 192 + bodyCapacity)
         buffer.writeImmutableBuffer(self.stored)
-        buffer.writeHeaderFields(fields)
+        buffer.writeStaticString("age: ")
+        buffer.writeDecimal(fields.age)
+        buffer.writeStaticString("\r\ncontent-length: ")
+        buffer.writeDecimal(fields.contentLength)
+        buffer.writeStaticString("\r\nvia: 1.1 ")
+        buffer.writeString(fields.via)
+        buffer.writeStaticString("\r\n")
+        if !self.cacheStatus.isEmpty || fields.cacheStatus != nil {
+            // One list: the stored members (caches nearer the origin) first (RFC 9211 §2).
+            buffer.writeStaticString("Cache-Status: ")
+            for (index, member) in self.cacheStatus.enumerated() {
+                if index > 0 { buffer.writeStaticString(", ") }
+                buffer.writeString(member)
+            }
+            if let own = fields.cacheStatus {
+                if !self.cacheStatus.isEmpty { buffer.writeStaticString(", ") }
+                own.write(to: &buffer)
+            }
+            buffer.writeStaticString("\r\n")
+        }
+        if let connection = fields.connection {
+            buffer.writeStaticString("connection: ")
+            buffer.writeString(connection)
+            buffer.writeStaticString("\r\n")
+        }
         buffer.writeStaticString("\r\n")
         return buffer
     }

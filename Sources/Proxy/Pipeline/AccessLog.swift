@@ -25,8 +25,6 @@ struct AccessLog: Sendable {
         var status: UInt = 0
         var bytes = 0
         var start = NIODeadline.now()
-        /// The cache's verdict; "-" until the cache is in the pipeline.
-        var cacheStatus = "-"
         var upstream: String?
         var error: String?
         /// The cache's verdict as a value (nil when the cache was not involved), for the statistics.
@@ -35,6 +33,19 @@ struct AccessLog: Sendable {
         var cacheKey: String?
         /// The body came from the store after the origin was asked (a 304 freshening, or stale-if-error).
         var answeredFromStore = false
+
+        /// The cache's verdict as the log shows it: `hit`, or the forward reason, then `,revalidated`,
+        /// `,stale-if-error`, `,collapsed` or `,stored`; "-" when the cache was not involved.
+        var cacheText: String {
+            guard let status = self.cache else { return "-" }
+            var text = status.hit ? "hit" : (status.forward?.rawValue ?? "-")
+            if self.answeredFromStore, status.forward == .stale {
+                text += status.detail == "stale-if-error" ? ",stale-if-error" : ",revalidated"
+            }
+            if status.collapsed { text += ",collapsed" }
+            if status.stored { text += ",stored" }
+            return text
+        }
     }
 
     func record(_ entry: Entry) {
@@ -48,7 +59,7 @@ struct AccessLog: Sendable {
             "status": .stringConvertible(entry.status),
             "bytes": .stringConvertible(entry.bytes),
             "duration_ms": .string(Self.milliseconds(elapsed)),
-            "cache": .string(entry.cacheStatus),
+            "cache": .string(entry.cacheText),
         ]
         if let upstream = entry.upstream { metadata["upstream"] = .string(upstream) }
         if let error = entry.error { metadata["error"] = .string(error) }

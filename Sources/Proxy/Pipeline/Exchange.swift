@@ -110,18 +110,10 @@ final class Exchange {
         self.waitTimer = nil
     }
 
-    /// Records the cache's verdict in the access log entry: its text (`hit`, or the forward reason, then
-    /// `,revalidated`, `,stale-if-error`, `,collapsed` or `,stored`) and, for the statistics, the values.
+    /// Records the cache's verdict in the access log entry (its text is made only when a line is written).
     func noteCacheStatus() {
         self.log.cache = self.cacheStatus
         self.log.cacheKey = self.cacheKey
         self.log.answeredFromStore = self.answerFromStore != nil || self.cacheStatus?.detail == "stale-if-error"
-        guard let status = self.cacheStatus else { return }
-        self.log.cacheStatus = status.hit ? "hit" : (status.forward?.rawValue ?? "-")
-        if self.log.answeredFromStore, status.forward == .stale {
-            self.log.cacheStatus += status.detail == "stale-if-error" ? ",stale-if-error" : ",revalidated"
-        }
-        if status.collapsed { self.log.cacheStatus += ",collapsed" }
-        if status.stored { self.log.cacheStatus += ",stored" }
     }
 }

@@ -152,14 +152,10 @@ extension ProxyHandler {
         }
 
         if plain, let head, let length {
-            var fields = HTTPHeaders()
-            fields.add(name: "age", value: String(age))
-            fields.add(name: "content-length", value: String(length))
-            Forwarding.appendVia(to: &fields, receivedVersion: .http1_1, pseudonym: self.shared.configuration.viaName)
-            for value in head.cacheStatus { fields.add(name: "cache-status", value: value) }
-            exchange.cacheStatus?.append(to: &fields)
-            self.setPersistence(of: exchange, in: &fields)
-            var bytes = head.answer(adding: fields, bodyCapacity: Int(inline?.bodySize ?? 0),
+            let fields = SerializedHead.AnswerFields(
+                age: age, contentLength: length, via: self.shared.configuration.viaName,
+                cacheStatus: exchange.cacheStatus, connection: Self.persistence(of: exchange))
+            var bytes = head.answer(fields, bodyCapacity: Int(inline?.bodySize ?? 0),
                                     allocator: context.channel.allocator)
             if let inline {
                 do {

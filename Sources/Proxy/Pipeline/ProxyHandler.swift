@@ -388,11 +388,13 @@ final class ProxyHandler: ChannelDuplexHandler {
 
     /// Connection: close when the exchange ends the connection; keep-alive spelled out for HTTP/1.0 clients.
     func setPersistence(of exchange: Exchange, in headers: inout HTTPHeaders) {
-        if !exchange.keepAlive {
-            headers.replaceOrAdd(name: "connection", value: "close")
-        } else if exchange.request.version.minor == 0 {
-            headers.replaceOrAdd(name: "connection", value: "keep-alive")
-        }
+        if let value = Self.persistence(of: exchange) { headers.replaceOrAdd(name: "connection", value: value) }
+    }
+
+    /// The Connection field's value an answer needs, if any (see ``setPersistence(of:in:)``).
+    static func persistence(of exchange: Exchange) -> String? {
+        if !exchange.keepAlive { return "close" }
+        return exchange.request.version.minor == 0 ? "keep-alive" : nil
     }
 
     private func upstreamFailed(_ exchange: Exchange, error: UpstreamError) {

@@ -28,8 +28,8 @@ struct UpstreamRequest {
     let target: RequestTarget
     /// The authority the client addressed (absolute-form target, else Host), validated.
     let authority: Authority?
-    /// The origin's own Host field, sent unless the client's is preserved.
-    let originHost: String
+    /// The origin: its own Host field is sent unless the client's is preserved.
+    let origin: Origin
     /// Reverse mode's `preserve_host`: send the authority the client addressed.
     let preservesHost: Bool
     let framing: BodyFraming
@@ -41,7 +41,7 @@ struct UpstreamRequest {
 
     /// The Host field to send.
     var host: String {
-        self.preservesHost ? (self.authority?.description ?? self.originHost) : self.originHost
+        self.preservesHost ? (self.authority?.description ?? self.origin.hostField) : self.origin.hostField
     }
 
     /// The request's target URI (RFC 9112 §3.3), from what routing parsed: the cache key's source.
@@ -110,7 +110,7 @@ struct ForwardRouter: Router {
             }
             let origin = Origin(scheme: scheme, authority: authority)
             let request = UpstreamRequest(
-                client: head, target: target, authority: addressed, originHost: origin.hostField, preservesHost: false,
+                client: head, target: target, authority: addressed, origin: origin, preservesHost: false,
                 framing: framing, via: self.via, recordsClient: false, clientAddress: nil)
             return .exchange(origin: origin, request: request, allowInternal: self.allowPrivateTargets)
         case .origin, .asterisk:
@@ -134,7 +134,7 @@ struct ReverseRouter: Router {
         }
         let origin = self.upstreams.next()
         let request = UpstreamRequest(
-            client: head, target: target, authority: authority, originHost: origin.hostField,
+            client: head, target: target, authority: authority, origin: origin,
             preservesHost: self.preserveHost, framing: framing, via: self.via, recordsClient: true,
             clientAddress: client)
         return .exchange(origin: origin, request: request, allowInternal: true)

@@ -247,23 +247,39 @@ struct RequestDecoder: ByteToMessageDecoder {
     }
 
     private static func parseRequestLine(_ line: Slice<UnsafeRawBufferPointer>) throws -> (HTTPMethod, String, HTTPVersion) {
-        let parts = line.split(separator: 0x20, maxSplits: 2, omittingEmptySubsequences: false)
-        guard parts.count == 3, !parts[0].isEmpty, !parts[1].isEmpty, parts[0].allSatisfy(Token.isTokenByte),
-            parts[1].allSatisfy({ $0 > 0x20 && $0 < 0x7F })
+        // method SP request-target SP HTTP-version (RFC 9112 §3), scanned in place.
+        guard let methodEnd = line.firstIndex(of: 0x20),
+            let targetEnd = line[(methodEnd + 1)...].firstIndex(of: 0x20)
+        else {
+            throw RequestRejection.badRequest("malformed request line")
+        }
+        let methodBytes = line[line.startIndex..<methodEnd]
+        let target = line[(methodEnd + 1)..<targetEnd]
+        let versionBytes = line[(targetEnd + 1)...]
+        guard !methodBytes.isEmpty, !target.isEmpty, methodBytes.allSatisfy(Token.isTokenByte),
+            target.allSatisfy({ $0 > 0x20 && $0 < 0x7F })
         else {
             throw RequestRejection.badRequest("malformed request line")
         }
         let version: HTTPVersion
-        switch Array(parts[2]) {
-        case Array("HTTP/1.1".utf8): version = .http1_1
-        case Array("HTTP/1.0".utf8): version = .http1_0
-        case let other where other.count == 8 && other.starts(with: "HTTP/".utf8):
+        if versionBytes.elementsEqual("HTTP/1.1".utf8) {
+            version = .http1_1
+        } else if versionBytes.elementsEqual("HTTP/1.0".utf8) {
+            version = .http1_0
+        } else if versionBytes.count == 8 && versionBytes.starts(with: "HTTP/".utf8) {
             throw RequestRejection(.httpVersionNotSupported, "HTTP version not supported")
-        default:
+        } else {
             throw RequestRejection.badRequest("malformed HTTP version")
         }
-        let method = HTTPMethod(rawValue: String(decoding: parts[0], as: UTF8.self))
-        return (method, String(decoding: parts[1], as: UTF8.self), version)
+        let method: HTTPMethod =
+            if methodBytes.elementsEqual("GET".utf8) {
+                .GET
+            } else if methodBytes.elementsEqual("HEAD".utf8) {
+                .HEAD
+            } else {
+                HTTPMethod(rawValue: String(decoding: methodBytes, as: UTF8.self))
+            }
+        return (method, String(decoding: target, as: UTF8.self), version)
     }
 
     private static func parseField(_ line: UnsafeRawBufferPointer) throws -> (String, String) {

@@ -70,14 +70,33 @@ extension ByteBuffer {
     /// Writes `HTTP/x.y code reason` and CRLF.
     mutating func writeStatusLine(version: HTTPVersion, status: HTTPResponseStatus) {
         self.writeStaticString("HTTP/")
-        self.writeString(String(version.major))
+        self.writeDecimal(Int64(version.major))
         self.writeStaticString(".")
-        self.writeString(String(version.minor))
+        self.writeDecimal(Int64(version.minor))
         self.writeStaticString(" ")
-        self.writeString(String(status.code))
+        self.writeDecimal(Int64(status.code))
         self.writeStaticString(" ")
         self.writeString(status.reasonPhrase)
         self.writeStaticString("\r\n")
+    }
+
+    /// Writes `value` in decimal digits.
+    mutating func writeDecimal(_ value: Int64) {
+        if value < 0 { self.writeInteger(UInt8(ascii: "-")) }
+        var magnitude = value.magnitude
+        var digits = 1
+        var rest = magnitude / 10
+        while rest > 0 {
+            digits += 1
+            rest /= 10
+        }
+        var index = self.writerIndex + digits
+        self.writeRepeatingByte(UInt8(ascii: "0"), count: digits)
+        repeat {
+            index -= 1
+            self.setInteger(UInt8(ascii: "0") + UInt8(magnitude % 10), at: index)
+            magnitude /= 10
+        } while magnitude > 0
     }
 
     /// Writes each field as `name: value` and CRLF, in order (the empty line ending a head is not included).
