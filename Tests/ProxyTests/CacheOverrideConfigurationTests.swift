@@ -1,4 +1,5 @@
 import CachePolicy
+import NIOHTTP1
 import Proxy
 import TestSupport
 import Testing

@@ -172,7 +172,7 @@ extension ProxyHandler {
                 exchange.upstream = .none
                 return self.endResponse(exchange, last: .serialized(bytes))
             }
-            context.write(self.wrapOutboundOut(.serialized(bytes)), promise: nil)
+            self.send(.serialized(bytes))
             exchange.upstream = .cached(body)
             return self.pumpCachedBody()
         }
@@ -197,8 +197,7 @@ extension ProxyHandler {
         if case .stored(let variant) = source { cache.store.recordHit(variant) }
         exchange.responseStarted = true
         exchange.log.status = answerStatus.code
-        context.write(self.wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: answerStatus,
-                                                                  headers: headers))), promise: nil)
+        self.send(.head(HTTPResponseHead(version: .http1_1, status: answerStatus, headers: headers)))
         guard let body else {
             exchange.upstream = .none
             return self.endResponse(exchange)
@@ -233,12 +232,10 @@ extension ProxyHandler {
             switch next {
             case .bytes(let buffer):
                 exchange.log.bytes += buffer.readableBytes
-                context.write(self.wrapOutboundOut(.body(.byteBuffer(buffer))),
-                              promise: sendfile?.willWrite(buffer.readableBytes))
+                self.send(.body(.byteBuffer(buffer)), promise: sendfile?.willWrite(buffer.readableBytes))
             case .region(let region):
                 exchange.log.bytes += region.readableBytes
-                context.write(self.wrapOutboundOut(.body(.fileRegion(region))),
-                              promise: sendfile?.willWrite(region.readableBytes))
+                self.send(.body(.fileRegion(region)), promise: sendfile?.willWrite(region.readableBytes))
             case .end:
                 body.close()
                 exchange.upstream = .none

@@ -27,7 +27,7 @@ struct ProxyContext: Sendable {
 final class ProxyHandler: ChannelDuplexHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundIn = HTTPServerResponsePart
-    typealias OutboundOut = ResponsePart
+    typealias OutboundOut = IOData
 
     private enum Queued {
         case part(HTTPServerRequestPart)
@@ -54,6 +54,7 @@ final class ProxyHandler: ChannelDuplexHandler {
     let mayUseSendfile: Bool
     /// The connection's sendfile state, made when a stored body is first sent from the file.
     var sendfile: SendfileState?
+    private var encoder = ResponseEncoder()
 
     init(shared: ProxyContext, mayUseSendfile: Bool) {
         self.shared = shared
@@ -281,8 +282,8 @@ final class ProxyHandler: ChannelDuplexHandler {
         connection.send(head: head, delegate: self)
         if exchange.expectsContinue && !exchange.requestEnded {
             exchange.expectsContinue = false
-            self.context?.writeAndFlush(self.wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .continue))),
-                                        promise: nil)
+            self.send(.head(HTTPResponseHead(version: .http1_1, status: .continue)))
+            self.context?.flush()
         }
         for part in pendingBody {
             connection.sendBodyPart(part)
@@ -304,7 +305,8 @@ final class ProxyHandler: ChannelDuplexHandler {
         exchange.keepAlive = false
         let head = HTTPResponseHead(
             version: .http1_1, status: .custom(code: 200, reasonPhrase: "Connection Established"))
-        self.context?.writeAndFlush(self.wrapOutboundOut(.head(head)), promise: nil)
+        self.send(.head(head))
+        self.context?.flush()
         for bytes in pendingBytes {
             tunnel.write(bytes)
         }
@@ -377,11 +379,10 @@ final class ProxyHandler: ChannelDuplexHandler {
         headers.add(name: "cache-control", value: "no-store")
         if !exchange.keepAlive { headers.add(name: "connection", value: "close") }
         exchange.responseStarted = true
-        context.write(self.wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: rejection.status,
-                                                                  headers: headers))), promise: nil)
+        self.send(.head(HTTPResponseHead(version: .http1_1, status: rejection.status, headers: headers)))
         if exchange.request.method != .HEAD {
             exchange.log.bytes = body.readableBytes
-            context.write(self.wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
+            self.send(.body(.byteBuffer(body)))
         }
         self.endResponse(exchange)
     }
@@ -408,18 +409,41 @@ final class ProxyHandler: ChannelDuplexHandler {
         self.respondLocally(RequestRejection(error.status, error.detail, keepsConnection: true))
     }
 
+    /// Writes `part` to the client in wire form; `promise` completes with its last piece.
+    func send(_ part: ResponsePart, promise: EventLoopPromise<Void>? = nil) {
+        guard let context else {
+            promise?.fail(ChannelError.ioOnClosedChannel)
+            return
+        }
+        var held: IOData?
+        self.encoder.encode(part, allocator: context.channel.allocator) { data in
+            if let earlier = held { context.write(self.wrapOutboundOut(earlier), promise: nil) }
+            held = data
+        }
+        if let held {
+            context.write(self.wrapOutboundOut(held), promise: promise)
+        } else if let promise {
+            // Nothing to send, but the promise must complete after the writes before it.
+            context.write(self.wrapOutboundOut(.byteBuffer(ByteBuffer())), promise: promise)
+        }
+    }
+
     /// Writes the response's last part (`.end` unless given) and flushes; then the exchange is finished.
     func endResponse(_ exchange: Exchange, last: ResponsePart = .end(nil)) {
         guard let context else { return }
         exchange.responseEnded = true
         guard exchange.requestEnded, exchange.keepAlive else {
             exchange.keepAlive = false
-            context.writeAndFlush(self.wrapOutboundOut(last)).assumeIsolated().whenComplete { _ in
+            let written = context.eventLoop.makePromise(of: Void.self)
+            self.send(last, promise: written)
+            context.flush()
+            written.futureResult.assumeIsolated().whenComplete { _ in
                 context.close(promise: nil)
             }
             return self.finish(exchange, closing: true)
         }
-        context.writeAndFlush(self.wrapOutboundOut(last), promise: nil)
+        self.send(last)
+        context.flush()
         self.finish(exchange)
     }
 
@@ -539,7 +563,7 @@ final class ProxyHandler: ChannelDuplexHandler {
 
 extension ProxyHandler: UpstreamResponseDelegate {
     func upstream(_ connection: UpstreamConnection, didReceiveHead head: HTTPResponseHead) {
-        guard let context, let exchange = self.exchange, exchange.httpConnection === connection else { return }
+        guard self.context != nil, let exchange = self.exchange, exchange.httpConnection === connection else { return }
         if exchange.revision != nil, self.applyValidation(head, to: exchange, over: connection) { return }
         guard let framing = BodyFraming.ofResponse(head, requestMethod: exchange.request.method) else {
             connection.abort()
@@ -571,7 +595,7 @@ extension ProxyHandler: UpstreamResponseDelegate {
         exchange.responseStarted = true
         exchange.log.status = head.status.code
         let response = HTTPResponseHead(version: .http1_1, status: head.status, headers: headers)
-        context.write(self.wrapOutboundOut(.head(response)), promise: nil)
+        self.send(.head(response))
     }
 
     func upstream(_ connection: UpstreamConnection, didReceiveBodyPart part: ByteBuffer) {
@@ -581,7 +605,7 @@ extension ProxyHandler: UpstreamResponseDelegate {
         if let fill = exchange.fill {
             self.store(part, in: fill, for: exchange, pausing: connection)
         }
-        context.write(self.wrapOutboundOut(.body(.byteBuffer(part))), promise: nil)
+        self.send(.body(.byteBuffer(part)))
         if !context.channel.isWritable {
             if self.handOffSlowClient(exchange) {
                 return context.flush()  // the rest comes from the store as this client drains
@@ -642,7 +666,8 @@ extension ProxyHandler: TunnelDelegate {
     func tunnel(_ tunnel: TunnelConnection, didReceive bytes: ByteBuffer) {
         guard let context, let exchange = self.exchange, exchange.tunnelConnection === tunnel else { return }
         exchange.log.bytes += bytes.readableBytes
-        context.writeAndFlush(self.wrapOutboundOut(.body(.byteBuffer(bytes))), promise: nil)
+        self.send(.body(.byteBuffer(bytes)))
+        context.flush()
         if !context.channel.isWritable {
             tunnel.pauseReading()
         }

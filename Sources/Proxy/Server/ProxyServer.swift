@@ -79,8 +79,7 @@ public final class ProxyServer: Sendable {
                 return channel.eventLoop.makeCompletedFuture {
                     let sync = channel.pipeline.syncOperations
                     try sync.addHandler(ByteToMessageHandler(RequestDecoder(limits: context.configuration.limits)))
-                    try sync.addHandler(ResponseEncoder())
-                    // Plain TCP: nothing between the encoder and the socket, so stored bodies may go by sendfile.
+                    // Plain TCP: nothing between the handler and the socket, so stored bodies may go by sendfile.
                     try sync.addHandler(ProxyHandler(shared: context, mayUseSendfile: true))
                 }
             }

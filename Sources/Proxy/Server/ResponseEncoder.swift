@@ -13,55 +13,45 @@ enum ResponsePart {
     case end(HTTPHeaders?)
 }
 
-/// Encodes ``ResponsePart``s for HTTP/1.x (RFC 9112).
+/// Encodes ``ResponsePart``s for HTTP/1.x (RFC 9112), for the handler that writes them (no pipeline hop).
 ///
 /// The pipeline sets every framing field itself (Content-Length, Transfer-Encoding, Connection); the
-/// encoder frames body parts as chunks when the head said `chunked`, and writes pre-serialised
+/// encoder frames body parts as chunks when the head said `chunked`, and passes pre-serialised
 /// responses untouched, so a hit on a stored response costs no header encoding.
-final class ResponseEncoder: ChannelOutboundHandler, RemovableChannelHandler {
-    typealias OutboundIn = ResponsePart
-    typealias OutboundOut = IOData
-
+struct ResponseEncoder {
     private var isChunked = false
 
-    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
-        switch Self.unwrapOutboundIn(data) {
+    /// Hands `part`'s wire form to `emit`, piece by piece; nothing for the end of a body framed by length.
+    mutating func encode(_ part: ResponsePart, allocator: ByteBufferAllocator, emit: (IOData) -> Void) {
+        switch part {
         case .head(let head):
             self.isChunked = head.version.major == 1 && head.version.minor >= 1
                 && head.headers.isChunked
-            var buffer = context.channel.allocator.buffer(capacity: 256)
+            var buffer = allocator.buffer(capacity: 256)
             buffer.writeStatusLine(version: head.version, status: head.status)
             buffer.writeHeaderFields(head.headers)
             buffer.writeStaticString("\r\n")
-            context.write(Self.wrapOutboundOut(.byteBuffer(buffer)), promise: promise)
+            emit(.byteBuffer(buffer))
         case .serialized(let bytes):
             self.isChunked = false
-            context.write(Self.wrapOutboundOut(.byteBuffer(bytes)), promise: promise)
+            emit(.byteBuffer(bytes))
         case .body(let part):
-            guard self.isChunked, part.readableBytes > 0 else {
-                // An empty chunk would end a chunked body early: write nothing but keep promise order.
-                return context.write(Self.wrapOutboundOut(part), promise: promise)
-            }
-            var size = context.channel.allocator.buffer(capacity: 24)
+            // An empty chunk would end a chunked body early: it goes out as it is (nothing on the wire).
+            guard self.isChunked, part.readableBytes > 0 else { return emit(part) }
+            var size = allocator.buffer(capacity: 24)
             size.writeString(String(part.readableBytes, radix: 16))
             size.writeStaticString("\r\n")
-            context.write(Self.wrapOutboundOut(.byteBuffer(size)), promise: nil)
-            context.write(Self.wrapOutboundOut(part), promise: nil)
-            context.write(Self.wrapOutboundOut(.byteBuffer(ByteBuffer(staticString: "\r\n"))), promise: promise)
+            emit(.byteBuffer(size))
+            emit(part)
+            emit(.byteBuffer(ByteBuffer(staticString: "\r\n")))
         case .end(let trailers):
-            guard self.isChunked else {
-                if let promise {
-                    // Nothing to send, but the promise must complete after the writes before it.
-                    context.write(Self.wrapOutboundOut(.byteBuffer(ByteBuffer())), promise: promise)
-                }
-                return
-            }
+            guard self.isChunked else { return }
             self.isChunked = false
-            var buffer = context.channel.allocator.buffer(capacity: 64)
+            var buffer = allocator.buffer(capacity: 64)
             buffer.writeStaticString("0\r\n")
             if let trailers { buffer.writeHeaderFields(trailers) }
             buffer.writeStaticString("\r\n")
-            context.write(Self.wrapOutboundOut(.byteBuffer(buffer)), promise: promise)
+            emit(.byteBuffer(buffer))
         }
     }
 }
