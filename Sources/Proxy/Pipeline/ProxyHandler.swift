@@ -24,8 +24,8 @@ struct ProxyContext: Sendable {
 /// are held (and the socket not read) until the response before them is complete, so responses
 /// leave in request order. A response that fails after its head was sent ends with the connection
 /// closing, never with a framing that would present a short body as complete.
-final class ProxyHandler: ChannelDuplexHandler {
-    typealias InboundIn = HTTPServerRequestPart
+final class ProxyHandler: ChannelDuplexHandler, RequestPartSink {
+    typealias InboundIn = ByteBuffer
     typealias OutboundIn = HTTPServerResponsePart
     typealias OutboundOut = IOData
 
@@ -55,10 +55,16 @@ final class ProxyHandler: ChannelDuplexHandler {
     /// The connection's sendfile state, made when a stored body is first sent from the file.
     var sendfile: SendfileState?
     private var encoder = ResponseEncoder()
+    private var decoder: RequestDecoder
+    /// Bytes read but not yet decoded (the start of a head or chunk line still arriving).
+    private var undecoded: ByteBuffer?
+    /// A request was rejected as malformed: nothing more is decoded, the connection is closing.
+    private var decodingStopped = false
 
     init(shared: ProxyContext, mayUseSendfile: Bool) {
         self.shared = shared
         self.mayUseSendfile = mayUseSendfile
+        self.decoder = RequestDecoder(limits: shared.configuration.limits)
     }
 
     // MARK: Channel events
@@ -80,28 +86,31 @@ final class ProxyHandler: ChannelDuplexHandler {
         self.context = nil
     }
 
+    /// Decodes the bytes read into request parts (``RequestPartSink``), keeping an incomplete rest for the next read.
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        self.handle(.part(self.unwrapInboundIn(data)))
+        guard !self.decodingStopped else { return }  // after a rejected request: the connection is closing
+        var bytes = self.unwrapInboundIn(data)
+        if var rest = self.undecoded {
+            rest.writeBuffer(&bytes)
+            bytes = rest
+        }
+        self.undecoded = nil
+        do {
+            while try self.decoder.decode(buffer: &bytes, to: self) == .continue {}
+        } catch {
+            self.decodingStopped = true
+            let rejection = error as? RequestRejection ?? RequestRejection.badRequest("malformed request")
+            return self.handle(.rejection(rejection))
+        }
+        if bytes.readableBytes > 0 { self.undecoded = bytes }
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        if let rejection = error as? RequestRejection {
-            self.handle(.rejection(rejection))
-        } else if error is ByteToMessageDecoderError {
-            return  // data after a rejected request: the connection is already closing
-        } else {
-            self.abortConnection(reason: "client connection failed: \(error)")
-        }
+        self.abortConnection(reason: "client connection failed: \(error)")
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         switch event {
-        case is RequestHeadStarted:
-            if self.exchange == nil {
-                self.wait(for: .restOfHead)
-            } else {
-                self.headStarted = true
-            }
         case is ChannelShouldQuiesceEvent:
             self.quiescing = true
             if self.exchange == nil && self.queued.isEmpty {
@@ -143,6 +152,18 @@ final class ProxyHandler: ChannelDuplexHandler {
     }
 
     // MARK: Requests
+
+    func requestPart(_ part: HTTPServerRequestPart) {
+        self.handle(.part(part))
+    }
+
+    func requestHeadStarted() {
+        if self.exchange == nil {
+            self.wait(for: .restOfHead)
+        } else {
+            self.headStarted = true
+        }
+    }
 
     private func handle(_ event: Queued) {
         // A part that belongs to the next pipelined request waits until the current exchange is done.

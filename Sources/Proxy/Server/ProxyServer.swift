@@ -78,7 +78,6 @@ public final class ProxyServer: Sendable {
                 let context = live.current ?? context  // a reload may have installed newer settings
                 return channel.eventLoop.makeCompletedFuture {
                     let sync = channel.pipeline.syncOperations
-                    try sync.addHandler(ByteToMessageHandler(RequestDecoder(limits: context.configuration.limits)))
                     // Plain TCP: nothing between the handler and the socket, so stored bodies may go by sendfile.
                     try sync.addHandler(ProxyHandler(shared: context, mayUseSendfile: true))
                 }

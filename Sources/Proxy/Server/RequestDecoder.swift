@@ -6,11 +6,17 @@ import NIOHTTP1
 import Glibc
 #endif
 
-/// Fired as a user inbound event when a new request's head has started but not yet arrived whole, so the
-/// header-read timeout can start (as opposed to the idle keep-alive timeout, which runs while nothing arrives).
-struct RequestHeadStarted {}
+/// Where a ``RequestDecoder`` delivers what it decodes.
+protocol RequestPartSink: AnyObject {
+    /// The next part of a request: its head, a piece of its body, its end.
+    func requestPart(_ part: HTTPServerRequestPart)
+    /// A new request's head has started but not yet arrived whole, so the header-read timeout can start
+    /// (as opposed to the idle keep-alive timeout, which runs while nothing arrives).
+    func requestHeadStarted()
+}
 
-/// A strict HTTP/1.1 request parser (RFC 9112) producing `HTTPServerRequestPart`s.
+/// A strict HTTP/1.1 request parser (RFC 9112) producing `HTTPServerRequestPart`s, run by the connection's
+/// handler on the bytes it reads (no decoder handler between them in the pipeline).
 ///
 /// A proxy must refuse, not repair, anything two parsers could read differently: bare LF line ends,
 /// obs-fold, whitespace before a colon, control bytes in values, Transfer-Encoding with
@@ -20,9 +26,7 @@ struct RequestHeadStarted {}
 ///
 /// After a CONNECT head the connection becomes a tunnel: every further byte is passed on as a
 /// `.body` part, untouched.
-struct RequestDecoder: ByteToMessageDecoder {
-    typealias InboundOut = HTTPServerRequestPart
-
+struct RequestDecoder {
     private enum State {
         case head(LineScan)
         case fixedBody(remaining: Int)
@@ -44,7 +48,7 @@ struct RequestDecoder: ByteToMessageDecoder {
         var fieldCount = 0
         /// Leading empty lines are skipped and the head's first byte seen.
         var started = false
-        /// ``RequestHeadStarted`` was fired: the head did not arrive whole in one read.
+        /// ``RequestPartSink/requestHeadStarted()`` was called: the head did not arrive whole in one read.
         var announced = false
     }
 
@@ -56,7 +60,9 @@ struct RequestDecoder: ByteToMessageDecoder {
         self.limits = limits
     }
 
-    mutating func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
+    /// Decodes what it can of `buffer` into `sink`: `.continue` while a step consumed something,
+    /// `.needMoreData` when the rest must wait for more bytes. Throws a ``RequestRejection``.
+    mutating func decode(buffer: inout ByteBuffer, to sink: some RequestPartSink) throws -> DecodingState {
         switch self.state {
         case .head(var scan):
             if !scan.started {
@@ -68,14 +74,14 @@ struct RequestDecoder: ByteToMessageDecoder {
                 if !scan.announced {
                     // Only a head that is still incomplete needs the header-read timeout.
                     scan.announced = true
-                    context.fireUserInboundEventTriggered(RequestHeadStarted())
+                    sink.requestHeadStarted()
                 }
                 self.state = .head(scan)
                 return .needMoreData
             }
             let headBytes = buffer.readSlice(length: end)!
             let (head, framing) = try self.parseHead(headBytes, requestLineLength: scan.firstLineLength!)
-            context.fireChannelRead(self.wrapInboundOut(.head(head)))
+            sink.requestPart(.head(head))
             self.bodyBytes = 0
             if head.method == .CONNECT {
                 self.state = .tunnel
@@ -83,7 +89,7 @@ struct RequestDecoder: ByteToMessageDecoder {
             }
             switch framing {
             case .none, .untilClose:
-                context.fireChannelRead(self.wrapInboundOut(.end(nil)))
+                sink.requestPart(.end(nil))
                 self.state = .head(LineScan())
             case .length(let length):
                 self.state = .fixedBody(remaining: length)
@@ -95,9 +101,9 @@ struct RequestDecoder: ByteToMessageDecoder {
         case .fixedBody(let remaining):
             guard buffer.readableBytes > 0 else { return .needMoreData }
             let part = buffer.readSlice(length: min(remaining, buffer.readableBytes))!
-            context.fireChannelRead(self.wrapInboundOut(.body(part)))
+            sink.requestPart(.body(part))
             if remaining == part.readableBytes {
-                context.fireChannelRead(self.wrapInboundOut(.end(nil)))
+                sink.requestPart(.end(nil))
                 self.state = .head(LineScan())
             } else {
                 self.state = .fixedBody(remaining: remaining - part.readableBytes)
@@ -120,7 +126,7 @@ struct RequestDecoder: ByteToMessageDecoder {
         case .chunkData(let remaining):
             guard buffer.readableBytes > 0 else { return .needMoreData }
             let part = buffer.readSlice(length: min(remaining, buffer.readableBytes))!
-            context.fireChannelRead(self.wrapInboundOut(.body(part)))
+            sink.requestPart(.body(part))
             self.state =
                 remaining == part.readableBytes ? .chunkDataEnd : .chunkData(remaining: remaining - part.readableBytes)
             return .continue
@@ -140,23 +146,15 @@ struct RequestDecoder: ByteToMessageDecoder {
             }
             // Trailer fields are discarded (RFC 9112 §7.1.2 lets a recipient that removes chunking drop them).
             buffer.moveReaderIndex(forwardBy: end)
-            context.fireChannelRead(self.wrapInboundOut(.end(nil)))
+            sink.requestPart(.end(nil))
             self.state = .head(LineScan())
             return .continue
 
         case .tunnel:
             guard buffer.readableBytes > 0 else { return .needMoreData }
-            context.fireChannelRead(self.wrapInboundOut(.body(buffer.readSlice(length: buffer.readableBytes)!)))
+            sink.requestPart(.body(buffer.readSlice(length: buffer.readableBytes)!))
             return .continue
         }
-    }
-
-    mutating func decodeLast(
-        context: ChannelHandlerContext,
-        buffer: inout ByteBuffer,
-        seenEOF: Bool
-    ) throws -> DecodingState {
-        try self.decode(context: context, buffer: &buffer)
     }
 
     // MARK: Heads
