@@ -89,11 +89,20 @@ public final class BodyReader: Sendable {
 
     /// Lends the next bytes to `body` without copying; they point into the map and are valid only
     /// inside `body`, which runs inside a read transaction: do not call the store from it.
+    ///
+    /// Inlinable over a non-generic core, so a caller in another module pays no generic-metadata lookups per read.
+    @inlinable
     public func withNext<R>(
         maxBytes: Int = .max,
         _ body: (UnsafeRawBufferPointer) -> R
     ) throws(StoreError) -> BodyRead<R> {
-        try self.step(maxBytes: maxBytes, committed: { bytes, _ in body(bytes) }, buffered: body)
+        var result: R?
+        switch try self.next(maxBytes: maxBytes, minimumFileBytes: nil, lend: { result = body($0) }) {
+        case .lent: return .data(result!)
+        case .file: preconditionFailure("no file extent was asked for")
+        case .waiting: return .waiting
+        case .end: return .end
+        }
     }
 
     /// Like ``withNext(maxBytes:_:)``, but for a complete stored body whose chunk lies on LMDB overflow pages
@@ -103,23 +112,56 @@ public final class BodyReader: Sendable {
     ///
     /// The file bytes are valid while this reader is open (its pin keeps the chunk from being freed and its
     /// pages from being reused): close it only when nothing will read them any more.
+    @inlinable
     public func withNextExtent<R>(
         maxBytes: Int = .max,
         minimumFileBytes: Int = 0,
         copy: (UnsafeRawBufferPointer) -> R
     ) throws(StoreError) -> BodyRead<BodyExtent<R>> {
+        var copied: R?
+        switch try self.next(maxBytes: maxBytes, minimumFileBytes: minimumFileBytes, lend: { copied = copy($0) }) {
+        case .lent: return .data(.copied(copied!))
+        case .file(let offset, let count): return .data(.file(offset: offset, count: count))
+        case .waiting: return .waiting
+        case .end: return .end
+        }
+    }
+
+    /// What one step of ``withNext(maxBytes:_:)`` or ``withNextExtent(maxBytes:minimumFileBytes:copy:)`` did.
+    @usableFromInline
+    enum Step {
+        /// Bytes were lent to the closure.
+        case lent
+        case file(offset: Int64, count: Int)
+        case waiting
+        case end
+    }
+
+    /// The non-generic core of the reads: lends the next bytes to `lend`, or, with `minimumFileBytes`, says where
+    /// they lie in the data file when they may be sent from it.
+    @usableFromInline
+    func next(maxBytes: Int, minimumFileBytes: Int?, lend: (UnsafeRawBufferPointer) -> Void) throws(StoreError) -> Step {
         let environment = self.context.environment
-        return try self.step(
+        let read = try self.step(
             maxBytes: maxBytes,
-            committed: { bytes, place in
-                if let place, bytes.count >= max(minimumFileBytes, 1),
+            committed: { (bytes, place) -> Step in
+                if let minimumFileBytes, let place, bytes.count >= max(minimumFileBytes, 1),
                     let start = environment.fileOffset(of: place.chunk)
                 {
                     return .file(offset: start + Int64(place.offset), count: bytes.count)
                 }
-                return .copied(copy(bytes))
+                lend(bytes)
+                return .lent
             },
-            buffered: { .copied(copy($0)) })
+            buffered: { (bytes) -> Step in
+                lend(bytes)
+                return .lent
+            })
+        switch read {
+        case .data(let step): return step
+        case .waiting: return .waiting
+        case .end: return .end
+        }
     }
 
     /// One step of reading: `committed` gets bytes of a committed chunk (with the whole chunk and the offset in

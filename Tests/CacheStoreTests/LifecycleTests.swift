@@ -75,7 +75,7 @@ struct LifecycleTests {
 
     @Test("a status outside 100...999 is refused")
     func refusesBadStatus() async throws {
-        try await withStore { store, _ in
+        _ = try await withStore { store, _ in
             #expect(throws: StoreError.invalidRange) {
                 try store.beginFill(primaryKey: "http://bad.test/", metadata: testMetadata(status: 42))
             }
