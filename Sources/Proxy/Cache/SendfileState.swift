@@ -81,11 +81,14 @@ final class SendfileState {
         FileRegion(fileHandle: self.handle, readerIndex: Int(offset), endIndex: Int(offset) + count)
     }
 
-    /// Counts `count` stored-body bytes about to be written. While bodies are held, returns a promise for that
-    /// write: its completion releases those whose bytes are far enough behind.
+    /// Counts `count` stored-body bytes about to be written. When this write reaches the end of the earliest
+    /// hold, returns a promise for it: its completion releases the bodies whose bytes are far enough behind.
+    /// (Writes complete in order, so a write short of every hold's end has nothing to release.)
     func willWrite(_ count: Int) -> EventLoopPromise<Void>? {
         self.issued += Int64(count)
-        guard !self.holding.isEmpty else { return nil }
+        guard self.nextDeadline < self.deadlines.count, self.deadlines[self.nextDeadline].until <= self.issued else {
+            return nil
+        }
         let promise = self.eventLoop.makePromise(of: Void.self)
         let written = self.issued
         promise.futureResult.assumeIsolated().whenSuccess { self.release(upTo: written) }
