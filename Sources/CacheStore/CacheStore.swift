@@ -107,9 +107,15 @@ public final class CacheStore: Sendable {
 
     /// The variants stored under a primary key: metadata only, one read transaction, no write.
     public func variants(forKey primaryKey: String) throws(StoreError) -> [StoredVariant] {
+        try self.variants(forKey: primaryKey, includingHits: true)
+    }
+
+    /// ``variants(forKey:)``; without `includingHits` their ``StoredVariant/hits`` are 0 and not read (the
+    /// lookup that answers a request needs none).
+    public func variants(forKey primaryKey: String, includingHits: Bool) throws(StoreError) -> [StoredVariant] {
         let primary = Keys.primaryHash(primaryKey)
         return try self.context.environment.read { (txn) throws(StoreError) -> [StoredVariant] in
-            try self.queries(txn).variants(primary)
+            try self.queries(txn).variants(primary, includingHits: includingHits)
         }
     }
 

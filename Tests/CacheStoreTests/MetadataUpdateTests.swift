@@ -98,7 +98,7 @@ struct MetadataUpdateTests {
             #expect(try Self.counted(store) == expected)
 
             // Shrinking back restores the original figures exactly.
-            try await store.updateMetadata(of: updated, to: first.metadata)
+            _ = try await store.updateMetadata(of: updated, to: first.metadata)
             #expect(try Self.counted(store) == before)
 
             // The shared body still has two references: one purge keeps it, the second frees it.

@@ -6,11 +6,11 @@ struct StoreQueries {
     var decoded: DecodedRecords?
 
     /// The variants of a primary key hash, with their saved hit counts.
-    func variants(_ primary: [UInt8]) throws(StoreError) -> [StoredVariant] {
+    func variants(_ primary: [UInt8], includingHits: Bool = true) throws(StoreError) -> [StoredVariant] {
         var found: [StoredVariant] = []
         try self.txn.withCursor(self.db.variants) { (cursor) throws(StoreError) in
             try cursor.forEach(withPrefix: primary) { (entry) throws(StoreError) -> Bool in
-                let hits = try self.txn.recency(of: Array(entry.key), self.db)?.hits ?? 0
+                let hits = includingHits ? try self.txn.recency(of: Array(entry.key), self.db)?.hits ?? 0 : 0
                 let record: VariantRecord
                 if let decoded = self.decoded {
                     record = try decoded.decode(key: entry.key, bytes: entry.value)

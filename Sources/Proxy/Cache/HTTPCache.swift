@@ -91,7 +91,7 @@ final class HTTPCache: Sendable {
     /// Looks the request up (one read transaction, no write) and decides with `ServingDecision`.
     func lookup(_ request: HTTPRequestHead, key: String) -> Lookup {
         let onlyIfCached = CacheControl(request: request.headers).onlyIfCached
-        let variants = (try? self.store.variants(forKey: key)) ?? []
+        let variants = (try? self.store.variants(forKey: key, includingHits: false)) ?? []
         guard !variants.isEmpty else { return onlyIfCached ? .gatewayTimeout : .forward(.uriMiss) }
         let now = Instant(milliseconds: self.clock())
         let policy = self.policy(for: request)

@@ -260,9 +260,9 @@ struct RequestDecoder {
             throw RequestRejection.badRequest("malformed request line")
         }
         let version: HTTPVersion
-        if versionBytes.elementsEqual("HTTP/1.1".utf8) {
+        if Self.equals(versionBytes, "HTTP/1.1") {
             version = .http1_1
-        } else if versionBytes.elementsEqual("HTTP/1.0".utf8) {
+        } else if Self.equals(versionBytes, "HTTP/1.0") {
             version = .http1_0
         } else if versionBytes.count == 8 && versionBytes.starts(with: "HTTP/".utf8) {
             throw RequestRejection(.httpVersionNotSupported, "HTTP version not supported")
@@ -270,14 +270,20 @@ struct RequestDecoder {
             throw RequestRejection.badRequest("malformed HTTP version")
         }
         let method: HTTPMethod =
-            if methodBytes.elementsEqual("GET".utf8) {
+            if Self.equals(methodBytes, "GET") {
                 .GET
-            } else if methodBytes.elementsEqual("HEAD".utf8) {
+            } else if Self.equals(methodBytes, "HEAD") {
                 .HEAD
             } else {
                 HTTPMethod(rawValue: String(decoding: methodBytes, as: UTF8.self))
             }
         return (method, String(decoding: target, as: UTF8.self), version)
+    }
+
+    /// Whether `bytes` are exactly `literal`'s.
+    private static func equals(_ bytes: Slice<UnsafeRawBufferPointer>, _ literal: StaticString) -> Bool {
+        bytes.count == literal.utf8CodeUnitCount
+            && (bytes.isEmpty || memcmp(bytes.base.baseAddress! + bytes.startIndex, literal.utf8Start, bytes.count) == 0)
     }
 
     private static func parseField(_ line: UnsafeRawBufferPointer) throws -> (String, String) {
