@@ -28,6 +28,15 @@ final class Environment: @unchecked Sendable {
     private var isClosed = false
     /// The map's address once learnt (``fileOffset(of:)``), 0 until then; cleared when the map moves.
     private let mapAddress = Atomic<UInt>(0)
+    /// Read transactions reset after use, for ``read(_:)`` to renew; aborted at close.
+    private let idleReaders = Mutex<[IdleReader]>([])
+    /// Most idle read transactions kept (each keeps a reader slot of `maxReaders`).
+    private static let idleReaderLimit = 16
+
+    /// A reset read transaction: used by one thread at a time (`MDB_NOTLS`), so it may change threads.
+    private struct IdleReader: @unchecked Sendable {
+        let txn: OpaquePointer
+    }
     let pageSize: Int
     /// `data.mdb` opened read-only, for sending large values straight from the file; nil if it could not be.
     let dataFile: DataFile?
@@ -78,12 +87,34 @@ final class Environment: @unchecked Sendable {
     func read<T>(_ body: (Transaction) throws(StoreError) -> T) throws(StoreError) -> T {
         try self.gate.shared { () throws(StoreError) -> T in
             guard !self.isClosed else { throw .closed }
-            var created: OpaquePointer?
-            let code = mdb_txn_begin(self.handle, nil, UInt32(MDB_RDONLY), &created)
-            guard code == 0, let txn = created else { throw .lmdb(code, "mdb_txn_begin(read)") }
-            defer { mdb_txn_abort(txn) }
+            let txn = try self.beginRead()
+            defer { self.endRead(txn) }
             return try body(Transaction(handle: txn))
         }
+    }
+
+    /// A read transaction: an idle one renewed (keeping its reader slot: no search of the reader table under
+    /// LMDB's lock, no allocation), else a new one.
+    private func beginRead() throws(StoreError) -> OpaquePointer {
+        if let idle = self.idleReaders.withLock({ $0.popLast() }) {
+            if mdb_txn_renew(idle.txn) == 0 { return idle.txn }
+            mdb_txn_abort(idle.txn)
+        }
+        var created: OpaquePointer?
+        let code = mdb_txn_begin(self.handle, nil, UInt32(MDB_RDONLY), &created)
+        guard code == 0, let txn = created else { throw .lmdb(code, "mdb_txn_begin(read)") }
+        return txn
+    }
+
+    /// Ends a read transaction: reset (it no longer holds a snapshot) and kept for the next read, up to a few.
+    private func endRead(_ txn: OpaquePointer) {
+        mdb_txn_reset(txn)
+        let kept = self.idleReaders.withLock { idle in
+            guard idle.count < Self.idleReaderLimit else { return false }
+            idle.append(IdleReader(txn: txn))
+            return true
+        }
+        if !kept { mdb_txn_abort(txn) }
     }
 
     /// Runs `body` in a read-only transaction that is committed rather than aborted, so the database
@@ -195,6 +226,8 @@ final class Environment: @unchecked Sendable {
         self.gate.exclusive {
             guard !self.isClosed else { return }
             self.isClosed = true
+            for idle in self.idleReaders.withLock({ $0 }) { mdb_txn_abort(idle.txn) }
+            self.idleReaders.withLock { $0.removeAll() }
             mdb_env_close(self.handle)
         }
     }
