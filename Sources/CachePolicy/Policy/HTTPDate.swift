@@ -48,7 +48,7 @@ public enum HTTPDate {
 
     /// `Sun, 06 Nov 1994 08:49:37 GMT`
     private static func parseFixdate(_ b: [UInt8]) -> Instant? {
-        guard b.count == 29, Self.isName(b[0..<3], in: Self.dayNames),
+        guard b.count == 29, Self.isDayName(b[0..<3]),
             b[4] == space, b[7] == space, b[11] == space, b[16] == space, b[25] == space,
             Self.matchesGMT(b[26..<29]),
             let day = Self.number(b[5..<7]), let month = Self.month(b[8..<11]), let year = Self.number(b[12..<16])
@@ -77,7 +77,7 @@ public enum HTTPDate {
 
     /// `Sun Nov  6 08:49:37 1994`
     private static func parseAsctime(_ b: [UInt8]) -> Instant? {
-        guard b.count == 24, Self.isName(b[0..<3], in: Self.dayNames), b[7] == space, b[10] == space,
+        guard b.count == 24, Self.isDayName(b[0..<3]), b[7] == space, b[10] == space,
             b[19] == space, let month = Self.month(b[4..<7]), let year = Self.number(b[20..<24])
         else { return nil }
         let day: Int64?
@@ -120,8 +120,21 @@ public enum HTTPDate {
         names.contains { Self.spells(bytes, $0) }
     }
 
+    /// Three bytes with letters folded to lower case, as one number, so a short name compares in one step.
+    private static func folded(_ bytes: some Collection<UInt8>) -> UInt32? {
+        guard bytes.count == 3 else { return nil }
+        return bytes.reduce(0) { $0 << 8 | UInt32($1 | 0x20) }
+    }
+
+    private static let foldedDayNames = Self.dayNames.map { Self.folded($0.utf8)! }
+    private static let foldedMonthNames = Self.monthNames.map { Self.folded($0.utf8)! }
+
+    private static func isDayName(_ bytes: ArraySlice<UInt8>) -> Bool {
+        Self.folded(bytes).map(Self.foldedDayNames.contains) ?? false
+    }
+
     private static func month(_ bytes: ArraySlice<UInt8>) -> Int64? {
-        Self.monthNames.firstIndex { Self.spells(bytes, $0) }.map { Int64($0) + 1 }
+        Self.folded(bytes).flatMap { Self.foldedMonthNames.firstIndex(of: $0) }.map { Int64($0) + 1 }
     }
 
     private static func matchesGMT(_ bytes: ArraySlice<UInt8>) -> Bool {

@@ -90,12 +90,33 @@ extension ByteBuffer {
     }
 
     /// Writes each field as `name: value` and CRLF, in order (the empty line ending a head is not included).
+    /// Room for all of them is made once and each field copied in place, not four buffer writes per field.
     mutating func writeHeaderFields(_ fields: HTTPHeaders) {
-        for (name, value) in fields {
-            self.writeString(name)
-            self.writeStaticString(": ")
-            self.writeString(value)
-            self.writeStaticString("\r\n")
+        var total = 0
+        for (name, value) in fields { total += name.utf8.count + value.utf8.count + 4 }
+        guard total > 0 else { return }
+        self.writeWithUnsafeMutableBytes(minimumWritableBytes: total) { out in
+            var offset = 0
+            func copy(_ text: String) {
+                var text = text
+                text.withUTF8 { bytes in
+                    guard let base = bytes.baseAddress else { return }
+                    (out.baseAddress! + offset).copyMemory(from: base, byteCount: bytes.count)
+                    offset += bytes.count
+                }
+            }
+            func copy(_ first: UInt8, _ second: UInt8) {
+                out[offset] = first
+                out[offset + 1] = second
+                offset += 2
+            }
+            for (name, value) in fields {
+                copy(name)
+                copy(UInt8(ascii: ":"), UInt8(ascii: " "))
+                copy(value)
+                copy(UInt8(ascii: "\r"), UInt8(ascii: "\n"))
+            }
+            return offset
         }
     }
 }
