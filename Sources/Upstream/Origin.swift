@@ -3,14 +3,18 @@ import NIOHTTP1
 
 /// Where an upstream connection goes: a scheme, a host name or literal, and a port.
 public struct Origin: Hashable, Sendable, CustomStringConvertible {
-    public var scheme: String
-    public var host: String
-    public var port: Int
+    public let scheme: String
+    public let host: String
+    public let port: Int
+    /// The authority as written in a Host field: the port only when it is not the scheme's default. Made once:
+    /// every request to the origin sends it.
+    public let hostField: String
 
     public init(scheme: String, host: String, port: Int) {
         self.scheme = scheme
         self.host = host
         self.port = port
+        self.hostField = Authority(host: host, port: port == Self.defaultPort(of: scheme) ? nil : port).description
     }
 
     /// An origin from a `http://host[:port]` URL (configuration and `--upstream`). Paths are not allowed.
@@ -22,16 +26,10 @@ public struct Origin: Hashable, Sendable, CustomStringConvertible {
     }
 
     public init(scheme: String, authority: Authority) {
-        self.init(scheme: scheme, host: authority.host, port: authority.port(default: scheme == "https" ? 443 : 80))
-    }
-
-    /// The authority as written in a Host field: the port only when it is not the scheme's default.
-    public var hostField: String {
-        let authority = Authority(host: self.host, port: self.port == self.defaultPort ? nil : self.port)
-        return authority.description
+        self.init(scheme: scheme, host: authority.host, port: authority.port(default: Self.defaultPort(of: scheme)))
     }
 
     public var description: String { "\(self.scheme)://\(Authority(host: self.host, port: self.port))" }
 
-    private var defaultPort: Int { self.scheme == "https" ? 443 : 80 }
+    private static func defaultPort(of scheme: String) -> Int { scheme == "https" ? 443 : 80 }
 }

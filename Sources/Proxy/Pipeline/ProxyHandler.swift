@@ -46,6 +46,7 @@ final class ProxyHandler: ChannelDuplexHandler, RequestPartSink {
     /// A request head started arriving while an exchange was in progress (pipelining).
     private var headStarted = false
     private var quiescing = false
+    /// The client's IP address ("-" when unknown), read once per connection.
     private var clientAddress = "-"
     /// An exchange whose upstream connection starts when the current read has been decoded.
     private var connectAfterRead: Exchange?
@@ -201,7 +202,8 @@ final class ProxyHandler: ChannelDuplexHandler, RequestPartSink {
         let route: Route
         do {
             let framing = try BodyFraming.ofRequest(head)
-            route = try self.shared.router.route(head, framing: framing, client: self.context?.channel.remoteAddress)
+            let clientIP = self.clientAddress == "-" ? nil : self.clientAddress
+            route = try self.shared.router.route(head, framing: framing, clientIP: clientIP)
         } catch {
             return self.respondLocally(error)
         }

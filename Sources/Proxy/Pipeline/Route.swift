@@ -17,7 +17,7 @@ enum Route {
 /// Forward and reverse mode differ only here; everything after routing (upstream pool, streaming,
 /// later caching and coalescing) is shared.
 protocol Router: Sendable {
-    func route(_ head: HTTPRequestHead, framing: BodyFraming, client: SocketAddress?) throws(RequestRejection) -> Route
+    func route(_ head: HTTPRequestHead, framing: BodyFraming, clientIP: String?) throws(RequestRejection) -> Route
 }
 
 /// A routed request as it will go upstream. The rewritten head is built only when a connection is made
@@ -34,10 +34,11 @@ struct UpstreamRequest {
     let preservesHost: Bool
     let framing: BodyFraming
     let via: String
-    /// Reverse mode: record the client (`clientAddress`, and the authority it addressed) in X-Forwarded-For,
+    /// Reverse mode: record the client (`clientIP`, and the authority it addressed) in X-Forwarded-For,
     /// X-Forwarded-Proto and Forwarded. Forward mode hides clients.
     let recordsClient: Bool
-    let clientAddress: SocketAddress?
+    /// The client's IP address, as X-Forwarded-For and Forwarded record it.
+    let clientIP: String?
 
     /// The Host field to send.
     var host: String {
@@ -77,7 +78,7 @@ struct UpstreamRequest {
         }
         if self.recordsClient {
             Forwarding.addClientFields(
-                to: &headers, clientIP: self.clientAddress?.ipAddress, proto: "http", host: self.authority?.description)
+                to: &headers, clientIP: self.clientIP, proto: "http", host: self.authority?.description)
         }
         for (name, value) in self.addedFields {
             headers.replaceOrAdd(name: name, value: value)
@@ -93,7 +94,7 @@ struct ForwardRouter: Router {
     var allowPrivateTargets: Bool
     var connectPorts: Set<Int>
 
-    func route(_ head: HTTPRequestHead, framing: BodyFraming, client: SocketAddress?) throws(RequestRejection) -> Route {
+    func route(_ head: HTTPRequestHead, framing: BodyFraming, clientIP: String?) throws(RequestRejection) -> Route {
         let target = try RequestTarget(parsing: head.uri, method: head.method)
         let addressed = try target.validatedAuthority(headers: head.headers, version: head.version)
         switch target {
@@ -111,7 +112,7 @@ struct ForwardRouter: Router {
             let origin = Origin(scheme: scheme, authority: authority)
             let request = UpstreamRequest(
                 client: head, target: target, authority: addressed, origin: origin, preservesHost: false,
-                framing: framing, via: self.via, recordsClient: false, clientAddress: nil)
+                framing: framing, via: self.via, recordsClient: false, clientIP: nil)
             return .exchange(origin: origin, request: request, allowInternal: self.allowPrivateTargets)
         case .origin, .asterisk:
             throw RequestRejection.badRequest("a forward proxy needs an absolute-form target (http://host/path)")
@@ -126,7 +127,7 @@ struct ReverseRouter: Router {
     var upstreams: UpstreamGroup
     var preserveHost: Bool
 
-    func route(_ head: HTTPRequestHead, framing: BodyFraming, client: SocketAddress?) throws(RequestRejection) -> Route {
+    func route(_ head: HTTPRequestHead, framing: BodyFraming, clientIP: String?) throws(RequestRejection) -> Route {
         let target = try RequestTarget(parsing: head.uri, method: head.method)
         let authority = try target.validatedAuthority(headers: head.headers, version: head.version)
         if case .authority = target {
@@ -136,7 +137,7 @@ struct ReverseRouter: Router {
         let request = UpstreamRequest(
             client: head, target: target, authority: authority, origin: origin,
             preservesHost: self.preserveHost, framing: framing, via: self.via, recordsClient: true,
-            clientAddress: client)
+            clientIP: clientIP)
         return .exchange(origin: origin, request: request, allowInternal: true)
     }
 }
