@@ -50,14 +50,20 @@ struct SerializedHead: Sendable {
     /// as bytes, as the general path's encoder would write them.
     func answer(_ fields: AnswerFields, bodyCapacity: Int, allocator: ByteBufferAllocator) -> ByteBuffer {
         var buffer = allocator.buffer(capacity: self.stored.readableBytes + 192 + bodyCapacity)
-        buffer.writeImmutableBuffer(self.stored)
-        buffer.writeStaticString("age: ")
-        buffer.writeDecimal(fields.age)
-        buffer.writeStaticString("\r\ncontent-length: ")
-        buffer.writeDecimal(fields.contentLength)
-        buffer.writeStaticString("\r\nvia: 1.1 ")
-        buffer.writeString(fields.via)
-        buffer.writeStaticString("\r\n")
+        // Copied, not shared: a buffer sharing the stored one's storage would be copied again at the next write.
+        buffer.writeBytes(self.stored.readableBytesView)
+        // The fixed fields in one write: `age`, `content-length` (19 digits at most each) and `via`.
+        buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: 80 + fields.via.utf8.count) { out in
+            var writer = RawWriter(out)
+            writer.append("age: ")
+            writer.appendDecimal(fields.age)
+            writer.append("\r\ncontent-length: ")
+            writer.appendDecimal(fields.contentLength)
+            writer.append("\r\nvia: 1.1 ")
+            writer.append(utf8Of: fields.via)
+            writer.append("\r\n")
+            return writer.count
+        }
         if !self.cacheStatus.isEmpty || fields.cacheStatus != nil {
             // One list: the stored members (caches nearer the origin) first (RFC 9211 §2).
             buffer.writeStaticString("Cache-Status: ")

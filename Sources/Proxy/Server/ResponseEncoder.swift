@@ -72,21 +72,11 @@ extension ByteBuffer {
 
     /// Writes `value` in decimal digits.
     mutating func writeDecimal(_ value: Int64) {
-        if value < 0 { self.writeInteger(UInt8(ascii: "-")) }
-        var magnitude = value.magnitude
-        var digits = 1
-        var rest = magnitude / 10
-        while rest > 0 {
-            digits += 1
-            rest /= 10
+        self.writeWithUnsafeMutableBytes(minimumWritableBytes: 20) { out in
+            var writer = RawWriter(out)
+            writer.appendDecimal(value)
+            return writer.count
         }
-        var index = self.writerIndex + digits
-        self.writeRepeatingByte(UInt8(ascii: "0"), count: digits)
-        repeat {
-            index -= 1
-            self.setInteger(UInt8(ascii: "0") + UInt8(magnitude % 10), at: index)
-            magnitude /= 10
-        } while magnitude > 0
     }
 
     /// Writes each field as `name: value` and CRLF, in order (the empty line ending a head is not included).
@@ -96,27 +86,14 @@ extension ByteBuffer {
         for (name, value) in fields { total += name.utf8.count + value.utf8.count + 4 }
         guard total > 0 else { return }
         self.writeWithUnsafeMutableBytes(minimumWritableBytes: total) { out in
-            var offset = 0
-            func copy(_ text: String) {
-                var text = text
-                text.withUTF8 { bytes in
-                    guard let base = bytes.baseAddress else { return }
-                    (out.baseAddress! + offset).copyMemory(from: base, byteCount: bytes.count)
-                    offset += bytes.count
-                }
-            }
-            func copy(_ first: UInt8, _ second: UInt8) {
-                out[offset] = first
-                out[offset + 1] = second
-                offset += 2
-            }
+            var writer = RawWriter(out)
             for (name, value) in fields {
-                copy(name)
-                copy(UInt8(ascii: ":"), UInt8(ascii: " "))
-                copy(value)
-                copy(UInt8(ascii: "\r"), UInt8(ascii: "\n"))
+                writer.append(utf8Of: name)
+                writer.append(": ")
+                writer.append(utf8Of: value)
+                writer.append("\r\n")
             }
-            return offset
+            return writer.count
         }
     }
 }
@@ -126,5 +103,50 @@ extension HTTPHeaders {
     var isChunked: Bool {
         guard let last = self[canonicalForm: "transfer-encoding"].last else { return false }
         return last.utf8.count == 7 && last.lowercased() == "chunked"
+    }
+}
+
+/// Appends bytes to raw memory the caller sized, for a few fields written at once.
+struct RawWriter {
+    private let out: UnsafeMutableRawBufferPointer
+    private(set) var count = 0
+
+    init(_ out: UnsafeMutableRawBufferPointer) { self.out = out }
+
+    mutating func append(_ text: StaticString) {
+        (self.out.baseAddress! + self.count).copyMemory(from: text.utf8Start, byteCount: text.utf8CodeUnitCount)
+        self.count += text.utf8CodeUnitCount
+    }
+
+    mutating func append(utf8Of text: String) {
+        var text = text
+        text.withUTF8 { bytes in
+            guard let base = bytes.baseAddress else { return }
+            (self.out.baseAddress! + self.count).copyMemory(from: base, byteCount: bytes.count)
+            self.count += bytes.count
+        }
+    }
+
+    mutating func appendDecimal(_ value: Int64) {
+        if value < 0 { self.appendByte(UInt8(ascii: "-")) }
+        var magnitude = value.magnitude
+        var digits = 1
+        var rest = magnitude / 10
+        while rest > 0 {
+            digits += 1
+            rest /= 10
+        }
+        var index = self.count + digits
+        repeat {
+            index -= 1
+            self.out[index] = UInt8(ascii: "0") + UInt8(magnitude % 10)
+            magnitude /= 10
+        } while magnitude > 0
+        self.count += digits
+    }
+
+    private mutating func appendByte(_ byte: UInt8) {
+        self.out[self.count] = byte
+        self.count += 1
     }
 }
