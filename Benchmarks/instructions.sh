@@ -10,6 +10,8 @@
 #
 #   Benchmarks/instructions.sh                      # /cached/1k.bin and /cached/100k.bin
 #   PATHS="/cached/1k.bin" LARDER_BIN=... Benchmarks/instructions.sh
+#   PATHS="/miss/" Benchmarks/instructions.sh        # a path ending in / is the miss path (S5): every request
+#                                                   # a new URL under it (miss.lua), store writer included
 # Knobs: PATHS, SECONDS_PER_PATH (20), CONNECTIONS (8), LARDER_BIN (skip the build), KEEP_TMP=1.
 set -euo pipefail
 
@@ -49,10 +51,19 @@ printf '| path | instructions per request | requests counted |\n|---|---:|---:|\
 dump=0
 for path in $PATHS; do
     url="http://127.0.0.1:$larder_port$path"
-    for _ in $(seq 20); do curl -s -o /dev/null "$url"; done  # stored, and the hit path warm
+    script=()
+    if [[ $path == */ ]]; then
+        # The miss path: warm it with URLs of its own, then count with new ones.
+        timeout 60 taskset -c "$LOAD_CPU" wrk -t1 -c"$CONNECTIONS" -d3s -s "$here/miss.lua" "$url" -- "warm-$$-$dump" \
+            >/dev/null
+        script=(-s "$here/miss.lua" "$url" -- "count-$$-$dump")
+    else
+        for _ in $(seq 20); do curl -s -o /dev/null "$url"; done  # stored, and the hit path warm
+        script=("$url")
+    fi
     callgrind_control -z "$larder_pid" >/dev/null
-    timeout $((SECONDS_PER_PATH + 30)) taskset -c "$LOAD_CPU" wrk -t1 -c"$CONNECTIONS" -d"${SECONDS_PER_PATH}s" "$url" \
-        >"$BENCH_TMP/wrk.out"
+    timeout $((SECONDS_PER_PATH + 30)) taskset -c "$LOAD_CPU" wrk -t1 -c"$CONNECTIONS" -d"${SECONDS_PER_PATH}s" \
+        "${script[@]}" >"$BENCH_TMP/wrk.out"
     callgrind_control -d "$larder_pid" >/dev/null
     dump=$((dump + 1))
     requests=$(awk '/requests in/ {print $1}' "$BENCH_TMP/wrk.out")
