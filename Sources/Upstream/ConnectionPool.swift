@@ -32,7 +32,8 @@ public final class ConnectionPool {
     /// `allowInternal` is consulted only for new connections: pooled ones were checked when made.
     public func connection(to origin: Origin, allowInternal: Bool) -> EventLoopFuture<UpstreamConnection> {
         if let connection = self.idleConnection(to: origin) {
-            return self.eventLoop.makeSucceededFuture(connection)
+            // A connection belongs to its event loop; the future is completed on it, for callers on it.
+            return self.eventLoop.assumeIsolated().makeSucceededFuture(connection)
         }
         return self.newConnection(to: origin, allowInternal: allowInternal)
     }

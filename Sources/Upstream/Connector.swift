@@ -17,33 +17,39 @@ struct Connector: Sendable {
         allowInternal: Bool,
         initializer: @escaping @Sendable (any Channel) -> EventLoopFuture<Void>
     ) -> EventLoopFuture<any Channel> {
-        let bootstrap = ClientBootstrap(group: eventLoop)
-            .connectTimeout(self.configuration.connectTimeout)
-            .channelOption(.socketOption(.tcp_nodelay), value: 1)
-            .channelInitializer(initializer)
+        let timeout = self.configuration.connectTimeout
         return self.resolver
             .resolve(host: origin.host, port: origin.port, allowInternal: allowInternal, on: eventLoop)
             .flatMap { addresses in
-                Self.connect(bootstrap: bootstrap, addresses: addresses[...], origin: origin, eventLoop: eventLoop)
+                Self.connect(
+                    to: addresses[...], origin: origin, eventLoop: eventLoop, timeout: timeout, initializer: initializer)
             }
     }
 
+    /// Tries `addresses` in order; a bootstrap per attempt (a bootstrap is not `Sendable`, so none is captured).
     private static func connect(
-        bootstrap: ClientBootstrap,
-        addresses: ArraySlice<SocketAddress>,
+        to addresses: ArraySlice<SocketAddress>,
         origin: Origin,
-        eventLoop: any EventLoop
+        eventLoop: any EventLoop,
+        timeout: TimeAmount,
+        initializer: @escaping @Sendable (any Channel) -> EventLoopFuture<Void>
     ) -> EventLoopFuture<any Channel> {
         guard let address = addresses.first else {
             return eventLoop.makeFailedFuture(UpstreamError(.connect, "cannot connect to \(origin)"))
         }
-        return bootstrap.connect(to: address).flatMapError { error in
-            if addresses.count > 1 {
-                return Self.connect(
-                    bootstrap: bootstrap, addresses: addresses.dropFirst(), origin: origin, eventLoop: eventLoop)
+        return ClientBootstrap(group: eventLoop)
+            .connectTimeout(timeout)
+            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .channelInitializer(initializer)
+            .connect(to: address)
+            .flatMapError { error in
+                if addresses.count > 1 {
+                    return Self.connect(
+                        to: addresses.dropFirst(), origin: origin, eventLoop: eventLoop, timeout: timeout,
+                        initializer: initializer)
+                }
+                return eventLoop.makeFailedFuture(Self.upstreamError(error, origin: origin))
             }
-            return eventLoop.makeFailedFuture(Self.upstreamError(error, origin: origin))
-        }
     }
 
     private static func upstreamError(_ error: any Error, origin: Origin) -> UpstreamError {
