@@ -113,4 +113,17 @@ struct RecordCodingTests {
         #expect(Digest(hex: digest.hex) == digest)
         #expect(Digest(hex: "xyz") == nil)
     }
+
+    @Test("incremental hashing, in pieces across block boundaries and again after finish, equals the one-shot hash")
+    func incrementalHash() {
+        let bytes = (0..<1000).map { UInt8(truncatingIfNeeded: $0 &* 7) }
+        var sha = SHA256()
+        for start in stride(from: 0, to: bytes.count, by: 61) {
+            sha.update(Array(bytes[start..<min(start + 61, bytes.count)]))
+        }
+        #expect(sha.finish() == SHA256.hash(bytes))
+        sha.update(Array("abc".utf8))
+        #expect(sha.finish().hex == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+        #expect(sha.finish().hex == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855", "nothing fed")
+    }
 }

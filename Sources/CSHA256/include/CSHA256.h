@@ -4,7 +4,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/// An incremental SHA-256 over libcrypto's EVP interface.
+/// An incremental SHA-256 over libcrypto's low-level SHA-256 functions.
 /// Opaque to Swift; create with larder_sha256_new and free with larder_sha256_free.
 typedef struct larder_sha256 larder_sha256;
 
@@ -19,7 +19,7 @@ int larder_sha256_finish(larder_sha256 *ctx, uint8_t out[32]);
 
 void larder_sha256_free(larder_sha256 *ctx);
 
-/// Hashes `length` bytes in one call into `out` (32 bytes), reusing a per-thread context.
+/// Hashes `length` bytes in one call into `out` (32 bytes); allocates nothing.
 /// Returns 1 on success, 0 on failure.
 int larder_sha256_oneshot(const void *bytes, size_t length, uint8_t out[32]);
 
