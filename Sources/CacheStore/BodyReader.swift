@@ -140,7 +140,9 @@ public final class BodyReader: Sendable {
     /// The non-generic core of the reads: lends the next bytes to `lend`, or, with `minimumFileBytes`, says where
     /// they lie in the data file when they may be sent from it.
     @usableFromInline
-    func next(maxBytes: Int, minimumFileBytes: Int?, lend: (UnsafeRawBufferPointer) -> Void) throws(StoreError) -> Step {
+    func next(
+        maxBytes: Int, minimumFileBytes: Int?, lend: (UnsafeRawBufferPointer) -> Void
+    ) throws(StoreError) -> Step {
         let environment = self.context.environment
         let read = try self.step(
             maxBytes: maxBytes,

@@ -22,7 +22,8 @@ struct Connector: Sendable {
             .resolve(host: origin.host, port: origin.port, allowInternal: allowInternal, on: eventLoop)
             .flatMap { addresses in
                 Self.connect(
-                    to: addresses[...], origin: origin, eventLoop: eventLoop, timeout: timeout, initializer: initializer)
+                    to: addresses[...], origin: origin, eventLoop: eventLoop, timeout: timeout,
+                    initializer: initializer)
             }
     }
 

@@ -46,8 +46,8 @@ final class ProxyHandler: ChannelDuplexHandler, RequestPartSink {
     /// A request head started arriving while an exchange was in progress (pipelining).
     private var headStarted = false
     private var quiescing = false
-    /// The client's IP address ("-" when unknown), read once per connection.
-    private var clientAddress = "-"
+    /// The client's IP address, read once per connection.
+    private var clientIP: String?
     /// An exchange whose upstream connection starts when the current read has been decoded.
     private var connectAfterRead: Exchange?
     /// Whether stored bodies may leave this connection by sendfile (`FileRegion`): true on plain TCP. A connection
@@ -72,7 +72,7 @@ final class ProxyHandler: ChannelDuplexHandler, RequestPartSink {
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
-        self.clientAddress = context.channel.remoteAddress?.ipAddress ?? "-"
+        self.clientIP = context.channel.remoteAddress?.ipAddress
         if context.channel.isActive {
             self.wait(for: .nextRequest)
         }
@@ -187,7 +187,7 @@ final class ProxyHandler: ChannelDuplexHandler, RequestPartSink {
     private func begin(_ head: HTTPRequestHead) {
         self.awaiting = .nothing
         self.headStarted = false
-        let exchange = Exchange(request: head, client: self.clientAddress)
+        let exchange = Exchange(request: head, client: self.clientIP ?? "-")
         self.exchange = exchange
         if self.quiescing { exchange.keepAlive = false }
 
@@ -202,8 +202,7 @@ final class ProxyHandler: ChannelDuplexHandler, RequestPartSink {
         let route: Route
         do {
             let framing = try BodyFraming.ofRequest(head)
-            let clientIP = self.clientAddress == "-" ? nil : self.clientAddress
-            route = try self.shared.router.route(head, framing: framing, clientIP: clientIP)
+            route = try self.shared.router.route(head, framing: framing, clientIP: self.clientIP)
         } catch {
             return self.respondLocally(error)
         }
@@ -384,7 +383,8 @@ final class ProxyHandler: ChannelDuplexHandler, RequestPartSink {
         guard let context else { return }
         let exchange =
             self.exchange
-            ?? Exchange(request: HTTPRequestHead(version: .http1_1, method: .GET, uri: "-"), client: self.clientAddress)
+            ?? Exchange(
+                request: HTTPRequestHead(version: .http1_1, method: .GET, uri: "-"), client: self.clientIP ?? "-")
         self.exchange = exchange
         if !rejection.keepsConnection || !exchange.requestEnded {
             exchange.keepAlive = false

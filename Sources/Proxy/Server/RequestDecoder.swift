@@ -282,8 +282,8 @@ struct RequestDecoder {
 
     /// Whether `bytes` are exactly `literal`'s.
     private static func equals(_ bytes: Slice<UnsafeRawBufferPointer>, _ literal: StaticString) -> Bool {
-        bytes.count == literal.utf8CodeUnitCount
-            && (bytes.isEmpty || memcmp(bytes.base.baseAddress! + bytes.startIndex, literal.utf8Start, bytes.count) == 0)
+        guard bytes.count == literal.utf8CodeUnitCount else { return false }
+        return bytes.isEmpty || memcmp(bytes.base.baseAddress! + bytes.startIndex, literal.utf8Start, bytes.count) == 0
     }
 
     private static func parseField(_ line: UnsafeRawBufferPointer) throws -> (String, String) {
