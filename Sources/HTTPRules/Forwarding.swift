@@ -4,11 +4,16 @@ import NIOHTTP1
 public enum Forwarding {
     /// Appends this hop to Via: `1.1 name` for an HTTP/1.1 message received by `name`.
     public static func appendVia(to headers: inout HTTPHeaders, receivedVersion: HTTPVersion, pseudonym: String) {
+        headers.add(name: "via", value: Self.viaValue(receivedVersion: receivedVersion, pseudonym: pseudonym))
+    }
+
+    /// This hop's Via member: the version received, then `pseudonym` (RFC 9110 §7.6.3).
+    public static func viaValue(receivedVersion: HTTPVersion, pseudonym: String) -> String {
         var value =
             receivedVersion == .http1_1 ? "1.1" : "\(receivedVersion.major).\(receivedVersion.minor)"
         value += " "
         value += pseudonym
-        headers.add(name: "via", value: value)
+        return value
     }
 
     /// Adds the client to X-Forwarded-For, X-Forwarded-Proto and Forwarded, as reverse proxies do.

@@ -75,6 +75,18 @@ public struct CacheStatus: Hashable, Sendable, CustomStringConvertible {
         return String(buffer: buffer)
     }
 
+    /// Writes a Cache-Status list: the members of caches nearer the origin (`existing`, as received) first,
+    /// then `own`, the member nearest the user (RFC 9211 §2).
+    public static func writeList(_ existing: [String], then own: CacheStatus?, to buffer: inout ByteBuffer) {
+        for (index, member) in existing.enumerated() {
+            if index > 0 { buffer.writeStaticString(", ") }
+            buffer.writeString(member)
+        }
+        guard let own else { return }
+        if !existing.isEmpty { buffer.writeStaticString(", ") }
+        own.write(to: &buffer)
+    }
+
     /// Appends ``fieldValue`` to `buffer` (a stored response's answer writes its head as bytes).
     public func write(to buffer: inout ByteBuffer) {
         buffer.writeString(StructuredField.tokenOrString(self.cacheName))
@@ -108,11 +120,11 @@ public struct CacheStatus: Hashable, Sendable, CustomStringConvertible {
     /// Adds this entry after any entries from caches nearer the origin, keeping theirs (RFC 9211 §2: the last
     /// member is the cache nearest the user).
     public func append(to headers: inout HTTPHeaders) {
-        guard headers.contains(name: "cache-status") else {
-            return headers.add(name: "Cache-Status", value: self.fieldValue)
-        }
         let existing = headers["cache-status"]
+        guard !existing.isEmpty else { return headers.add(name: "Cache-Status", value: self.fieldValue) }
+        var buffer = ByteBuffer()
+        Self.writeList(existing, then: self, to: &buffer)
         headers.remove(name: "cache-status")
-        headers.add(name: "Cache-Status", value: (existing + [self.fieldValue]).joined(separator: ", "))
+        headers.add(name: "Cache-Status", value: String(buffer: buffer))
     }
 }

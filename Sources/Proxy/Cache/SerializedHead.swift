@@ -37,7 +37,7 @@ struct SerializedHead: Sendable {
     struct AnswerFields {
         var age: Int64
         var contentLength: Int64
-        /// Larder's Via pseudonym (RFC 9110 §7.6.3).
+        /// Larder's Via member (``Forwarding/viaValue(receivedVersion:pseudonym:)``).
         var via: String
         /// Larder's own Cache-Status entry, after the stored ones.
         var cacheStatus: CacheStatus?
@@ -59,22 +59,14 @@ struct SerializedHead: Sendable {
             writer.appendDecimal(fields.age)
             writer.append("\r\ncontent-length: ")
             writer.appendDecimal(fields.contentLength)
-            writer.append("\r\nvia: 1.1 ")
+            writer.append("\r\nvia: ")
             writer.append(utf8Of: fields.via)
             writer.append("\r\n")
             return writer.count
         }
         if !self.cacheStatus.isEmpty || fields.cacheStatus != nil {
-            // One list: the stored members (caches nearer the origin) first (RFC 9211 §2).
             buffer.writeStaticString("Cache-Status: ")
-            for (index, member) in self.cacheStatus.enumerated() {
-                if index > 0 { buffer.writeStaticString(", ") }
-                buffer.writeString(member)
-            }
-            if let own = fields.cacheStatus {
-                if !self.cacheStatus.isEmpty { buffer.writeStaticString(", ") }
-                own.write(to: &buffer)
-            }
+            CacheStatus.writeList(self.cacheStatus, then: fields.cacheStatus, to: &buffer)
             buffer.writeStaticString("\r\n")
         }
         if let connection = fields.connection {

@@ -153,7 +153,7 @@ extension ProxyHandler {
 
         if plain, let head, let length {
             let fields = SerializedHead.AnswerFields(
-                age: age, contentLength: length, via: self.shared.configuration.viaName,
+                age: age, contentLength: length, via: self.cachedAnswerVia,
                 cacheStatus: exchange.cacheStatus, connection: Self.persistence(of: exchange))
             var bytes = head.answer(fields, bodyCapacity: Int(inline?.bodySize ?? 0),
                                     allocator: context.channel.allocator)
@@ -191,7 +191,7 @@ extension ProxyHandler {
                 }
             }
         }
-        Forwarding.appendVia(to: &headers, receivedVersion: .http1_1, pseudonym: self.shared.configuration.viaName)
+        headers.add(name: "via", value: self.cachedAnswerVia)
         exchange.cacheStatus?.append(to: &headers)
         self.setPersistence(of: exchange, in: &headers)
         if case .stored(let variant) = source { cache.store.recordHit(variant) }

@@ -56,6 +56,8 @@ final class ProxyHandler: ChannelDuplexHandler, RequestPartSink {
     /// The connection's sendfile state, made when a stored body is first sent from the file.
     var sendfile: SendfileState?
     private var encoder = ResponseEncoder()
+    /// The Via member of an answer from the cache (a stored response counts as received over HTTP/1.1).
+    let cachedAnswerVia: String
     private var decoder: RequestDecoder
     /// Bytes read but not yet decoded (the start of a head or chunk line still arriving).
     private var undecoded: ByteBuffer?
@@ -66,6 +68,7 @@ final class ProxyHandler: ChannelDuplexHandler, RequestPartSink {
         self.shared = shared
         self.mayUseSendfile = mayUseSendfile
         self.decoder = RequestDecoder(limits: shared.configuration.limits)
+        self.cachedAnswerVia = Forwarding.viaValue(receivedVersion: .http1_1, pseudonym: shared.configuration.viaName)
     }
 
     // MARK: Channel events
