@@ -10,39 +10,57 @@ extension HTTPHeaders {
         "proxy-authenticate", "proxy-authorization",
     ]
 
-    /// Removes the Connection field, every field it names, the fixed hop-by-hop fields and any `Proxy-*` field.
+    /// Removes the Connection field, every field it names, the fixed hop-by-hop fields and any `Proxy-*` field,
+    /// and the fields named in `alsoRemoving` (compared ignoring case).
     ///
-    /// Runs on every message in both directions, so it makes one pass over the fields, and a second only when
-    /// `Connection` names a field that is not hop-by-hop anyway; nothing is allocated when nothing is removed,
-    /// and what is found is removed in place (a response with `Connection: keep-alive`, the common case, loses
-    /// that one field).
-    public mutating func removeHopByHop() {
-        var found: [String] = []
+    /// Runs on every message in both directions, so it makes one pass over the names, each looked at in place
+    /// (a typical name is passed over after a length and a first-byte check), and, only when something is to go,
+    /// one more that keeps the rest in a new list: nothing is allocated when nothing is removed, and a response
+    /// with `Connection: keep-alive`, the common case, loses that one field without its value being split up.
+    public mutating func removeHopByHop(alsoRemoving extra: [String] = []) {
         var options: [Substring] = []
-        for (name, value) in self where Self.isFixedHopByHop(name) {
-            if !found.contains(where: { equalsIgnoringCase($0, name) }) { found.append(name) }
-            if equalsIgnoringCase(name, "connection") { Self.appendOptions(of: value, to: &options) }
-        }
-        if options.contains(where: { !Self.isFixedHopByHop($0) }) {
-            for (name, _) in self where options.contains(where: { equalsIgnoringCase(name, $0) }) {
-                if !found.contains(where: { equalsIgnoringCase($0, name) }) { found.append(name) }
+        var found = false
+        for (name, value) in self where Self.isFixedHopByHop(name) || Self.isListed(name, in: extra) {
+            found = true
+            if equalsIgnoringCase(name, "connection") {
+                Self.appendOptions(of: value, to: &options, skippingHopByHop: true)
             }
         }
-        for name in found {
-            self.remove(name: name)
+        guard found else { return }
+        var kept: [(String, String)] = []
+        kept.reserveCapacity(self.count)
+        for field in self
+        where !Self.isFixedHopByHop(field.name) && !Self.isListed(field.name, in: extra)
+            && !options.contains(where: { equalsIgnoringCase(field.name, $0) })
+        {
+            kept.append(field)
         }
+        self = HTTPHeaders(kept)
     }
 
-    /// Whether `name` is one of `hopByHopFieldNames` or starts with `proxy-`: by length first, so the fields of
-    /// a typical message are each passed over after one or two byte comparisons.
+    /// Whether `name` is one of `names`, ignoring case.
+    private static func isListed(_ name: String, in names: [String]) -> Bool {
+        names.contains { equalsIgnoringCase(name, $0) }
+    }
+
+    /// Whether `name` is one of `hopByHopFieldNames` or starts with `proxy-`.
     private static func isFixedHopByHop(_ name: some StringProtocol) -> Bool {
-        switch name.utf8.count {
-        case 2: return equalsIgnoringCase(name, "te")
-        case 7: return equalsIgnoringCase(name, "trailer") || equalsIgnoringCase(name, "upgrade")
-        case 10: return equalsIgnoringCase(name, "connection") || equalsIgnoringCase(name, "keep-alive")
-        case 17: return equalsIgnoringCase(name, "transfer-encoding")
-        case 0...6: return false
-        default: return equalsIgnoringCase(name.utf8.prefix(6), "proxy-")
+        name.utf8.withContiguousStorageIfAvailable(Self.isFixedHopByHop(bytes:))
+            ?? Array(name.utf8).withUnsafeBufferPointer(Self.isFixedHopByHop(bytes:))
+    }
+
+    /// `isFixedHopByHop(_:)` over a name's bytes: by length and first byte, then one comparison.
+    private static func isFixedHopByHop(bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard let first = bytes.first else { return false }
+        switch (bytes.count, first | 0x20) {
+        case (2, UInt8(ascii: "t")): return equalsIgnoringCase(bytes, "te")
+        case (7, UInt8(ascii: "t")): return equalsIgnoringCase(bytes, "trailer")
+        case (7, UInt8(ascii: "u")): return equalsIgnoringCase(bytes, "upgrade")
+        case (10, UInt8(ascii: "c")): return equalsIgnoringCase(bytes, "connection")
+        case (10, UInt8(ascii: "k")): return equalsIgnoringCase(bytes, "keep-alive")
+        case (17, UInt8(ascii: "t")): return equalsIgnoringCase(bytes, "transfer-encoding")
+        case (7..., UInt8(ascii: "p")): return equalsIgnoringCase(UnsafeBufferPointer(rebasing: bytes[..<6]), "proxy-")
+        default: return false
         }
     }
 
@@ -67,18 +85,28 @@ extension HTTPHeaders {
         return options
     }
 
-    /// Appends the members of one `Connection` line to `options`.
-    private static func appendOptions(of value: String, to options: inout [Substring]) {
-        var rest = value[...]
-        while !rest.isEmpty {
-            let comma = rest.utf8.firstIndex(of: UInt8(ascii: ",")) ?? rest.endIndex
-            let member = rest[..<comma].utf8
-            if let first = member.firstIndex(where: { !isWhitespace($0) }),
-                let last = member.lastIndex(where: { !isWhitespace($0) })
-            {
-                options.append(rest[first...last])
+    /// Appends the members of one `Connection` line to `options` (with `skippingHopByHop`, those that are not
+    /// fixed hop-by-hop names anyway), scanning the value's bytes in place.
+    private static func appendOptions(of value: String, to options: inout [Substring], skippingHopByHop: Bool = false) {
+        func scan(_ bytes: UnsafeBufferPointer<UInt8>) {
+            var start = 0
+            for end in bytes.indices where bytes[end] == UInt8(ascii: ",") || end == bytes.count - 1 {
+                var upper = bytes[end] == UInt8(ascii: ",") ? end : end + 1
+                var lower = start
+                start = end + 1
+                while lower < upper, isWhitespace(bytes[lower]) { lower += 1 }
+                while upper > lower, isWhitespace(bytes[upper - 1]) { upper -= 1 }
+                guard lower < upper else { continue }
+                if skippingHopByHop, Self.isFixedHopByHop(bytes: UnsafeBufferPointer(rebasing: bytes[lower..<upper])) {
+                    continue
+                }
+                let utf8 = value.utf8
+                let first = utf8.index(utf8.startIndex, offsetBy: lower)
+                options.append(value[first..<utf8.index(first, offsetBy: upper - lower)])
             }
-            rest = comma == rest.endIndex ? rest[rest.endIndex...] : rest[rest.utf8.index(after: comma)...]
+        }
+        if value.utf8.withContiguousStorageIfAvailable(scan) == nil {
+            Array(value.utf8).withUnsafeBufferPointer(scan)
         }
     }
 }

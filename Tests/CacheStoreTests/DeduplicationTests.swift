@@ -43,6 +43,27 @@ struct DeduplicationTests {
         }
     }
 
+    @Test("bodies under a page are stored per key; from a page on they are shared", arguments: [
+        (4095, false), (4096, true),
+    ])
+    func smallBodiesAreNotShared(size: Int, shared: Bool) async throws {
+        try await withStore { store, _ in
+            let bytes = testBytes(seed: 3, count: size)
+            let first = try await store.store("http://one.test/small", bytes)
+            let second = try await store.store("http://two.test/small", bytes)
+            #expect((second.bodyID == first.bodyID) == shared)
+            let stats = try store.stats()
+            #expect(stats.bodies == (shared ? 1 : 2))
+            #expect(stats.physicalBytes == Int64(shared ? size : 2 * size))
+            #expect(stats.deduplicatedFills == (shared ? 1 : 0))
+            #expect(try await store.purge(.key("http://one.test/small")) == 1)
+            let remaining = try #require(try store.variant(forKey: "http://two.test/small"))
+            #expect(try await store.body(of: remaining) == bytes)
+            let report = try store.checkIntegrity()
+            #expect(report.isConsistent, "\(report.problems)")
+        }
+    }
+
     @Test("a body being read is freed only after its reader closes")
     func pinsBodyUnderReader() async throws {
         try await withStore { store, _ in

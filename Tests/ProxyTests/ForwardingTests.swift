@@ -152,6 +152,22 @@ struct ForwardingTests {
         }
     }
 
+    @Test("a client that half-closes after its requests is answered, then the connection closes", arguments: [1, 3])
+    func halfClose(requests count: Int) async throws {
+        try await withOriginAndLarder(mode: .reverse, origin: { .text("path=\($0.head.uri)") }) { origin, larder in
+            let requests = (1...count).map { "GET /\($0) HTTP/1.1\r\nHost: a\r\n\r\n" }.joined()
+            let (bodies, closed) = try await TestClient.withConnection(port: larder.port) { connection in
+                try await connection.send(requests)
+                connection.finishSending()
+                var bodies: [String] = []
+                for _ in 1...count { bodies.append(try await connection.readResponse().text) }
+                return (bodies, try await connection.waitForClose())
+            }
+            #expect(bodies == (1...count).map { "path=/\($0)" })
+            #expect(closed)
+        }
+    }
+
     @Test("Expect: 100-continue gets an interim 100 before the body is sent")
     func expectContinue() async throws {
         try await withOriginAndLarder(mode: .reverse) { origin, larder in

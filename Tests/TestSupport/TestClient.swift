@@ -45,7 +45,8 @@ public struct TestClient {
         let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .connect(host: host, port: port) { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
+                    try NIOAsyncChannel<ByteBuffer, ByteBuffer>(
+                        wrappingChannelSynchronously: channel, configuration: .init(isOutboundHalfClosureEnabled: true))
                 }
             }
         return try await channel.executeThenClose { inbound, outbound in
@@ -76,6 +77,11 @@ public struct TestClient {
 
         public mutating func send(_ bytes: [UInt8]) async throws {
             try await self.outbound.write(ByteBuffer(bytes: bytes))
+        }
+
+        /// Half-closes: the server reads end-of-input, and this side can still read.
+        public func finishSending() {
+            self.outbound.finish()
         }
 
         /// Reads one response. Bodies longer than `keepBodyUpTo` are hashed but not kept; `afterHead`

@@ -142,10 +142,8 @@ public enum Storability {
         configuration: PolicyConfiguration
     ) -> HTTPHeaders {
         var stored = headers
-        stored.removeHopByHop()
-        for name in Self.excludedFieldNames(cacheControl: cacheControl, configuration: configuration) {
-            stored.remove(name: name)
-        }
+        let excluded = Self.excludedFieldNames(cacheControl: cacheControl, configuration: configuration)
+        stored.removeHopByHop(alsoRemoving: excluded)
         if !stored.contains(name: "date") {
             stored.add(name: "Date", value: HTTPDate.format(responseTime))
         }

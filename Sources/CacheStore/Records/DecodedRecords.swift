@@ -8,13 +8,19 @@ import Glibc
 /// a hot entry does not decode every header string again. Keyed by the `variants` key; an entry is used only
 /// if the record's bytes are byte-for-byte those it was decoded from. Bounded: when full, it starts over.
 final class DecodedRecords: Sendable {
-    private struct Entry {
-        var bytes: [UInt8]
-        var record: VariantRecord
+    /// A reference, so that a lookup takes it out of the table with one retain.
+    private final class Entry: Sendable {
+        let bytes: [UInt8]
+        let record: VariantRecord
+
+        init(bytes: [UInt8], record: VariantRecord) {
+            self.bytes = bytes
+            self.record = record
+        }
     }
 
     private let capacity: Int
-    private let entries = Mutex<[ByteKey: Entry]>([:])
+    private let entries = Mutex<[VariantKey: Entry]>([:])
 
     init(capacity: Int = 4096) {
         self.capacity = capacity
@@ -22,7 +28,7 @@ final class DecodedRecords: Sendable {
 
     /// The record stored as `bytes` under `key`.
     func decode(key: UnsafeRawBufferPointer, bytes: UnsafeRawBufferPointer) throws(StoreError) -> VariantRecord {
-        let key = ByteKey(Array(key))
+        guard let key = VariantKey(key) else { return try VariantRecord(decoding: bytes) }
         if let known = self.entries.withLock({ $0[key] }), Self.equal(known.bytes, bytes) {
             return known.record
         }
@@ -39,5 +45,27 @@ final class DecodedRecords: Sendable {
             stored.count == bytes.count
                 && (bytes.isEmpty || memcmp(stored.baseAddress!, bytes.baseAddress!, bytes.count) == 0)
         }
+    }
+}
+
+/// A `variants` key — SHA-256(primary) ‖ SHA-256(secondary) — held inline, so a lookup allocates nothing.
+/// Hashed by the first word of each digest: digests are already evenly spread, and the hasher is still
+/// seeded per process, so bucket placement stays unpredictable.
+private struct VariantKey: Hashable {
+    private let words: [8 of UInt64]
+
+    /// nil unless `key` is 64 bytes long.
+    init?(_ key: UnsafeRawBufferPointer) {
+        guard key.count == 64 else { return nil }
+        self.words = [8 of UInt64] { key.loadUnaligned(fromByteOffset: $0 * 8, as: UInt64.self) }
+    }
+
+    static func == (lhs: VariantKey, rhs: VariantKey) -> Bool {
+        (0..<8).allSatisfy { lhs.words[$0] == rhs.words[$0] }
+    }
+
+    func hash(into hasher: inout Hasher) {
+        hasher.combine(self.words[0])
+        hasher.combine(self.words[4])
     }
 }

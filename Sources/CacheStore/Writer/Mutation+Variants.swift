@@ -32,7 +32,9 @@ extension Mutation {
             own.chunkCount = completion.chunkCount
             own.digest = completion.digest
             try self.putBody(fill.bodyID, own)
-            try self.txn.put(self.db.digests, completion.digest.bytes, Keys.body(fill.bodyID))
+            if completion.size >= Self.smallestDeduplicatedBody {
+                try self.txn.put(self.db.digests, completion.digest.bytes, Keys.body(fill.bodyID))
+            }
             try self.txn.delete(self.db.pending, Keys.body(fill.bodyID))
             self.counters.add(.pendingBytes, -completion.size)
             self.counters.add(.physicalBytes, completion.size)
@@ -52,7 +54,9 @@ extension Mutation {
     }
 
     private func existingBody(for completion: Completion) throws(StoreError) -> (id: BodyID, record: BodyRecord)? {
-        guard let mapped = try self.txn.get(self.db.digests, completion.digest.bytes) else { return nil }
+        guard completion.size >= Self.smallestDeduplicatedBody,
+            let mapped = try self.txn.get(self.db.digests, completion.digest.bytes)
+        else { return nil }
         let id = try Keys.bodyID(from: mapped)
         guard let record = try self.body(id), record.state == .complete, record.size == completion.size else {
             return nil

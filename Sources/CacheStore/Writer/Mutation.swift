@@ -8,6 +8,10 @@ struct Mutation {
     static let variantOverhead = 256
     /// Bytes counted per primary key for its index entry, besides the key itself.
     static let objectOverhead = 16
+    /// Bodies smaller than this (one page on common systems) are not deduplicated: their bytes share leaf
+    /// pages with other chunks, so a duplicate saves less than a page, while indexing the digest (a random key)
+    /// costs a page written per fill and a lookup at every finish.
+    static let smallestDeduplicatedBody: Int64 = 4096
 
     let txn: Transaction
     let db: Databases

@@ -10,14 +10,23 @@ import Synchronization
 /// a replacement or a 304 freshening changes them) and the policy configuration is the same (per-host
 /// overrides may differ). Bounded: when full, it starts over.
 final class DecodedVariants: Sendable {
-    /// One variant's fields, decoded.
-    struct Decoded: Sendable {
+    /// One variant's fields, decoded: a reference, so that a lookup takes it out of the table with one retain.
+    final class Decoded: Sendable {
         let stored: StoredResponse
         let vary: Vary
         let reuse: ReusePolicy
         /// The head a plain hit writes.
         let head: SerializedHead
         fileprivate let identity: Identity
+
+        fileprivate init(stored: StoredResponse, vary: Vary, reuse: ReusePolicy, head: SerializedHead,
+                         identity: Identity) {
+            self.stored = stored
+            self.vary = vary
+            self.reuse = reuse
+            self.head = head
+            self.identity = identity
+        }
     }
 
     fileprivate struct Identity: Hashable, Sendable {

@@ -95,16 +95,7 @@ final class HTTPCache: Sendable {
         guard !variants.isEmpty else { return onlyIfCached ? .gatewayTimeout : .forward(.uriMiss) }
         let now = Instant(milliseconds: self.clock())
         let policy = self.policy(for: request)
-        // The variants the request's Vary fields select, of which the most recent is used (RFC 9111 §4.1).
-        let candidates = variants.compactMap { variant -> (StoredVariant, DecodedVariants.Decoded)? in
-            let decoded = self.decodedVariants.decode(variant, policy: policy)
-            guard decoded.vary.matches(
-                storedKey: String(decoding: variant.secondaryKey, as: UTF8.self), request: request.headers)
-            else { return nil }
-            return (variant, decoded)
-        }
-        if let index = candidates.count == 1 ? 0 : Vary.mostRecentFirst(candidates.map(\.1.stored)).first {
-            let (variant, decoded) = candidates[index]
+        if let (variant, decoded) = self.selectVariant(variants, for: request, policy: policy) {
             let stored = decoded.stored
             let headers = stored.headers
             let reuse = decoded.reuse
@@ -138,6 +129,22 @@ final class HTTPCache: Sendable {
             }
         }
         return onlyIfCached ? .gatewayTimeout : .forward(.varyMiss)
+    }
+
+    /// The variant the request's Vary fields select, the most recent of several (RFC 9111 §4.1).
+    private func selectVariant(
+        _ variants: [StoredVariant], for request: HTTPRequestHead, policy: PolicyConfiguration
+    ) -> (StoredVariant, DecodedVariants.Decoded)? {
+        func decodeIfSelected(_ variant: StoredVariant) -> DecodedVariants.Decoded? {
+            let decoded = self.decodedVariants.decode(variant, policy: policy)
+            let storedKey = String(decoding: variant.secondaryKey, as: UTF8.self)
+            return decoded.vary.matches(storedKey: storedKey, request: request.headers) ? decoded : nil
+        }
+        if variants.count == 1 {
+            return decodeIfSelected(variants[0]).map { (variants[0], $0) }
+        }
+        let candidates = variants.compactMap { variant in decodeIfSelected(variant).map { (variant, $0) } }
+        return Vary.mostRecentFirst(candidates.map(\.1.stored)).first.map { candidates[$0] }
     }
 
     /// Starts storing a response if RFC 9111 §3 allows it and its declared length fits; returns the

@@ -29,7 +29,7 @@ final class Exchange {
     let request: HTTPRequestHead
     var route: Route?
     var upstream: Upstream = .none
-    var log: AccessLog.Entry
+    let log: AccessLog.Entry
 
     /// The client sent `Expect: 100-continue` and has not yet been told to go on.
     var expectsContinue = false

@@ -25,9 +25,8 @@ extension ProxyHandler {
             exchange.cacheStatus = CacheStatus(forward: revision.forwardReason)
             // A client's own preconditions are forwarded as they are; otherwise Larder asks with the
             // stored validators and answers the client itself.
-            if !head.headers.hasPreconditions, case .exchange(let origin, var request, let allow) = exchange.route {
+            if !head.headers.hasPreconditions, case .exchange(_, let request, _) = exchange.route {
                 request.addedFields = conditional
-                exchange.route = .exchange(origin: origin, request: request, allowInternal: allow)
                 exchange.revision = revision
             }
             self.coalesce(exchange, cache: cache, key: key)
@@ -50,11 +49,10 @@ extension ProxyHandler {
     /// the key's coalescing lease.
     private func refreshInBackground(_ exchange: Exchange, cache: HTTPCache, key: String, lease: CoalescingLease,
                                      revision: HTTPCache.StoredRevision, conditionalHeaders: HTTPHeaders) {
-        guard let context, case .exchange(let origin, var request, let allow) = exchange.route else {
+        guard let context, case .exchange(let origin, let request, let allow) = exchange.route else {
             return lease.abandon()
         }
-        request.addedFields = conditionalHeaders
-        let upstreamHead = request.head
+        let upstreamHead = request.head(adding: conditionalHeaders)
         BackgroundRefresh(
             cache: cache, key: key, lease: lease, revision: revision, request: exchange.request,
             pool: self.shared.upstreams.pool(for: context.eventLoop), eventLoop: context.eventLoop
@@ -312,9 +310,8 @@ extension ProxyHandler {
             // validators (RFC 9111 §4.3.4), on a new connection, and forward the full response.
             connection.abort()
             exchange.revision = nil
-            if case .exchange(let origin, var request, let allow) = exchange.route {
+            if case .exchange(_, let request, _) = exchange.route {
                 request.addedFields = HTTPHeaders()
-                exchange.route = .exchange(origin: origin, request: request, allowInternal: allow)
             }
             exchange.upstream = .connecting(pendingBody: [])
             self.connect(exchange, fresh: true)

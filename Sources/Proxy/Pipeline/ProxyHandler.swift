@@ -46,6 +46,8 @@ final class ProxyHandler: ChannelDuplexHandler, RequestPartSink {
     /// A request head started arriving while an exchange was in progress (pipelining).
     private var headStarted = false
     private var quiescing = false
+    /// The client half-closed: the requests it sent are answered, then the connection closes.
+    private var inputClosed = false
     /// The client's IP address, read once per connection.
     private var clientIP: String?
     /// An exchange whose upstream connection starts when the current read has been decoded.
@@ -122,6 +124,13 @@ final class ProxyHandler: ChannelDuplexHandler, RequestPartSink {
             } else {
                 self.exchange?.keepAlive = false
             }
+        case ChannelEvent.inputClosed:
+            // The client sent all it will: what it asked is answered (`finish`), then the connection closes.
+            // A tunnel ends with it.
+            self.inputClosed = true
+            if self.exchange == nil || self.exchange?.tunnelConnection != nil {
+                context.close(promise: nil)
+            }
         default:
             context.fireUserInboundEventTriggered(event)
         }
@@ -166,6 +175,7 @@ final class ProxyHandler: ChannelDuplexHandler, RequestPartSink {
             self.wait(for: .restOfHead)
         } else {
             self.headStarted = true
+            self.gate.pause()  // the next request: read no further until this exchange is done
         }
     }
 
@@ -173,6 +183,7 @@ final class ProxyHandler: ChannelDuplexHandler, RequestPartSink {
         // A part that belongs to the next pipelined request waits until the current exchange is done.
         if let exchange = self.exchange, exchange.requestEnded || !self.queued.isEmpty {
             self.queued.append(event)
+            self.gate.pause()  // read no further until this exchange is done
             return
         }
         switch event {
@@ -203,8 +214,9 @@ final class ProxyHandler: ChannelDuplexHandler, RequestPartSink {
         }
 
         let route: Route
+        let framing: BodyFraming
         do {
-            let framing = try BodyFraming.ofRequest(head)
+            framing = try BodyFraming.ofRequest(head)
             route = try self.shared.router.route(head, framing: framing, clientIP: self.clientIP)
         } catch {
             return self.respondLocally(error)
@@ -222,7 +234,10 @@ final class ProxyHandler: ChannelDuplexHandler, RequestPartSink {
             exchange.cacheKey = key
             guard self.consultCache(cache, for: exchange, key: key) else { return }
         }
-        self.gate.pause()
+        // A body (or a tunnel's bytes) waits in the client's socket until there is an upstream to take it.
+        // Without one, reading goes on: the next pipelined request is held when it arrives (`handle`), and
+        // a client that sends nothing more costs no change of the socket's registration.
+        if framing != .none || head.method == .CONNECT { self.gate.pause() }
         // Connect once the current read is fully decoded: a malformed body in the same read aborts
         // the request before a single byte goes upstream.
         self.connectAfterRead = exchange
@@ -364,8 +379,6 @@ final class ProxyHandler: ChannelDuplexHandler, RequestPartSink {
         }
         if exchange.responseEnded {
             self.finish(exchange)
-        } else {
-            self.gate.pause()  // hold further pipelined requests until this response is out
         }
     }
 
@@ -498,6 +511,7 @@ final class ProxyHandler: ChannelDuplexHandler, RequestPartSink {
             self.handle(event)
         }
         self.startPendingConnect()  // queued parts were a complete read already
+        if self.inputClosed && self.exchange == nil { self.context?.close(promise: nil) }
     }
 
     func abortConnection(reason: String) {

@@ -22,7 +22,10 @@ protocol Router: Sendable {
 
 /// A routed request as it will go upstream. The rewritten head is built only when a connection is made
 /// (``head``): a request the cache answers never pays for it.
-struct UpstreamRequest {
+///
+/// A reference, made once per request: the route is passed around and taken apart several times per
+/// request, and a value this size would be copied field by field each time. Only ``addedFields`` changes.
+final class UpstreamRequest {
     /// The client's request head.
     let client: HTTPRequestHead
     let target: RequestTarget
@@ -40,9 +43,24 @@ struct UpstreamRequest {
     /// The client's IP address, as X-Forwarded-For and Forwarded record it.
     let clientIP: String?
 
-    /// The Host field to send.
-    var host: String {
-        self.preservesHost ? (self.authority?.description ?? self.origin.hostField) : self.origin.hostField
+    init(
+        client: HTTPRequestHead, target: RequestTarget, authority: Authority?, origin: Origin, preservesHost: Bool,
+        framing: BodyFraming, via: String, recordsClient: Bool, clientIP: String?
+    ) {
+        self.client = client
+        self.target = target
+        self.authority = authority
+        self.origin = origin
+        self.preservesHost = preservesHost
+        self.framing = framing
+        self.via = via
+        self.recordsClient = recordsClient
+        self.clientIP = clientIP
+    }
+
+    /// The Host field to send, given the addressed authority's text.
+    private func host(addressed: String?) -> String {
+        self.preservesHost ? (addressed ?? self.origin.hostField) : self.origin.hostField
     }
 
     /// The request's target URI (RFC 9112 §3.3), from what routing parsed: the cache key's source.
@@ -60,12 +78,14 @@ struct UpstreamRequest {
     /// The head every mode writes the same way: origin-form target, hop-by-hop fields removed (RFC 9110
     /// §7.6.1), Expect answered here and not forwarded, Via added (§7.6.3), framing written by Larder; then
     /// the client fields of reverse mode and Larder's own fields.
-    var head: HTTPRequestHead {
+    var head: HTTPRequestHead { self.head(adding: self.addedFields) }
+
+    /// ``head`` with `added` as Larder's own fields in place of ``addedFields``.
+    func head(adding added: HTTPHeaders) -> HTTPRequestHead {
         var headers = self.client.headers
-        headers.removeHopByHop()
-        headers.remove(name: "expect")
-        headers.remove(name: "content-length")
-        headers.replaceOrAdd(name: "host", value: self.host)
+        headers.removeHopByHop(alsoRemoving: ["expect", "content-length"])
+        let addressed = self.authority?.description
+        headers.replaceOrAdd(name: "host", value: self.host(addressed: addressed))
         Forwarding.appendVia(to: &headers, receivedVersion: self.client.version, pseudonym: self.via)
         switch self.framing {
         case .length(let length): headers.add(name: "content-length", value: String(length))
@@ -78,9 +98,9 @@ struct UpstreamRequest {
         }
         if self.recordsClient {
             Forwarding.addClientFields(
-                to: &headers, clientIP: self.clientIP, proto: "http", host: self.authority?.description)
+                to: &headers, clientIP: self.clientIP, proto: "http", host: addressed)
         }
-        for (name, value) in self.addedFields {
+        for (name, value) in added {
             headers.replaceOrAdd(name: name, value: value)
         }
         return HTTPRequestHead(

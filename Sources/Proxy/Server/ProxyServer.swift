@@ -73,6 +73,8 @@ public final class ProxyServer: Sendable {
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
             .childChannelOption(.maxMessagesPerRead, value: 4)
+            // A client may half-close after its request: it is still answered (ProxyHandler, inputClosed).
+            .childChannelOption(.allowRemoteHalfClosure, value: true)
             // Room for a stored chunk or two before a client connection counts as not writable: a 256 KiB file
             // region, or a 100 KiB body with its head, goes out without a writability flip and its two pipeline
             // events (NIO's default, 64 KiB, flips on every such response). A slow client holds at most this
