@@ -94,7 +94,13 @@ private struct IntegrityCheck {
             self.primaries.insert(primary)
             self.logicalBytes += record.bodySize
             self.references[record.bodyID, default: 0] += 1
-            if try self.txn.recency(of: key, self.db) == nil { self.problem("\(record.primaryKey) has no recency") }
+            if let saved = try self.txn.recency(of: key, self.db) {
+                if try self.txn.get(self.db.lru, Keys.lru(tick: saved.tick, variant: key)) == nil {
+                    self.problem("\(record.primaryKey) is not in the LRU order")
+                }
+            } else {
+                self.problem("\(record.primaryKey) has no recency")
+            }
             guard let body = self.bodies[record.bodyID] else {
                 self.problem("\(record.primaryKey) points at missing \(record.bodyID)")
                 continue
@@ -104,6 +110,10 @@ private struct IntegrityCheck {
             }
             let index = Keys.index(text: record.primaryKey, primaryHash: primary)
             if try self.txn.get(self.db.keys, index) == nil { self.problem("\(record.primaryKey) missing from keys") }
+        }
+        let filed = try self.txn.count(self.db.lru)
+        if filed != self.report.variants {
+            self.problem("the LRU order has \(filed) entries for \(self.report.variants) variants")
         }
     }
 
