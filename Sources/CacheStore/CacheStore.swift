@@ -111,12 +111,18 @@ public final class CacheStore: Sendable {
     }
 
     /// ``variants(forKey:)``; without `includingHits` their ``StoredVariant/hits`` are 0 and not read (the
-    /// lookup that answers a request needs none).
+    /// lookup that answers a request needs none), and the answer is reused until the next commit.
     public func variants(forKey primaryKey: String, includingHits: Bool) throws(StoreError) -> [StoredVariant] {
+        let commits = self.context.environment.commits
+        if !includingHits, let known = self.context.lookups.variants(forKey: primaryKey, commits: commits) {
+            return known
+        }
         let primary = Keys.primaryHash(primaryKey)
-        return try self.context.environment.read { (txn) throws(StoreError) -> [StoredVariant] in
+        let found = try self.context.environment.read { (txn) throws(StoreError) -> [StoredVariant] in
             try self.queries(txn).variants(primary, includingHits: includingHits)
         }
+        if !includingHits { self.context.lookups.remember(found, forKey: primaryKey, commits: commits) }
+        return found
     }
 
     /// One variant, or nil.
@@ -152,7 +158,25 @@ public final class CacheStore: Sendable {
 
     /// Lends a whole complete body to `body`, chunk by chunk in order, within one read transaction: the way
     /// to copy a small body out (a snapshot needs no pin). Throws ``StoreError/notFound`` if it is gone.
+    /// Bodies up to 16 KiB are lent from a copy kept in memory once read (``SmallBodies``): a body's bytes
+    /// never change, so the copy is lent even after the variant went (it is what that variant stored).
     public func withBody(of variant: StoredVariant, _ body: (UnsafeRawBufferPointer) -> Void) throws(StoreError) {
+        let small = variant.bodySize <= Int64(SmallBodies.maxBodyBytes)
+        if small, let kept = self.context.smallBodies.body(variant.bodyID), kept.count == variant.bodySize {
+            return kept.withUnsafeBytes(body)
+        }
+        guard small else { return try self.readBody(of: variant, body) }
+        var copy: [UInt8] = []
+        copy.reserveCapacity(Int(variant.bodySize))
+        try self.readBody(of: variant) { bytes in
+            copy.append(contentsOf: bytes)
+            body(bytes)
+        }
+        self.context.smallBodies.remember(copy, for: variant.bodyID)
+    }
+
+    /// ``withBody(of:_:)`` from LMDB.
+    private func readBody(of variant: StoredVariant, _ body: (UnsafeRawBufferPointer) -> Void) throws(StoreError) {
         let db = self.context.db
         let chunkSize = Int64(self.context.chunkSize)
         try self.context.environment.read { (txn) throws(StoreError) in

@@ -12,6 +12,10 @@ final class StoreContext: Sendable {
     let maxObjectBytes: Int64?
     /// Variant records decoded by lookups, reused while unchanged.
     let decodedRecords = DecodedRecords()
+    /// Serving lookups' answers, reused until the next commit.
+    let lookups = LookupMemo()
+    /// Copies of small bodies, served without a read transaction.
+    let smallBodies = SmallBodies()
     private let nextBodyID: Atomic<UInt64>
 
     init(environment: Environment, opened: StoreOpening.Opened, pins: BodyPins, writer: Writer, maxObjectBytes: Int64?)

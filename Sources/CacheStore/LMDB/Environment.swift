@@ -32,6 +32,8 @@ final class Environment: @unchecked Sendable {
     private let idleReaders = Mutex<[IdleReader]>([])
     /// Most idle read transactions kept (each keeps a reader slot of `maxReaders`).
     private static let idleReaderLimit = 16
+    /// Write transactions committed since opening; see ``commits``.
+    private let commitCount = Atomic<UInt64>(0)
 
     /// A reset read transaction: used by one thread at a time (`MDB_NOTLS`), so it may change threads.
     private struct IdleReader: @unchecked Sendable {
@@ -153,8 +155,13 @@ final class Environment: @unchecked Sendable {
         }
         code = mdb_txn_commit(txn)
         guard code == 0 else { throw .lmdb(code, "mdb_txn_commit") }
+        self.commitCount.add(1, ordering: .releasing)
         return result
     }
+
+    /// Write transactions committed since opening, counted once each is visible to new readers: what a
+    /// read transaction begun after loading this sees is at least that commit's state.
+    var commits: UInt64 { self.commitCount.load(ordering: .acquiring) }
 
     /// Opens (creating) a named database. Call inside the first write transaction.
     /// Without `create`, a missing database fails with LMDB's `MDB_NOTFOUND` (a read-only open of a non-store).
