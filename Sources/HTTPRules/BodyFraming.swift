@@ -80,40 +80,63 @@ public enum BodyFraming: Hashable, Sendable {
             // §6.3 rule 4: chunked last means chunked; anything else reads until close.
             return transferEncodings.last?.lowercased() == "chunked" ? .chunked : .untilClose
         }
-        let lengths = Self.contentLengths(head.headers)
-        guard let first = lengths.first else {
-            return .untilClose
+        switch DeclaredLength(head.headers) {
+        case .absent: return .untilClose
+        case .invalid: return nil
+        case .length(0): return BodyFraming.none
+        case .length(let length): return .length(length)
         }
-        guard let length = Self.parseContentLength(String(first)),
-            lengths.allSatisfy({ Self.parseContentLength(String($0)) == length })
-        else {
-            return nil
-        }
-        return length == 0 ? BodyFraming.none : .length(length)
     }
 
-    /// The Content-Length members of every line, split on commas and trimmed of whitespace, as NIO's
-    /// `subscript(canonicalForm:)` gives them but on bytes, at a fraction of its cost (read for every response).
-    static func contentLengths(_ headers: HTTPHeaders) -> [Substring] {
-        var members: [Substring] = []
-        for (name, value) in headers where equalsIgnoringCase(name, "content-length") {
-            for part in value.utf8.split(separator: UInt8(ascii: ",")) {
-                let isSpace = { (byte: UInt8) in byte == 0x20 || byte == 0x09 || byte == 0x0A || byte == 0x0D }
-                guard let first = part.firstIndex(where: { !isSpace($0) }),
-                    let last = part.lastIndex(where: { !isSpace($0) })
-                else {
-                    members.append("")
-                    continue
+    /// What a message's Content-Length lines say: every comma-separated member (empty ones skipped),
+    /// trimmed of whitespace, must be 1 to 18 digits, and all must agree.
+    enum DeclaredLength: Equatable {
+        case absent
+        case length(Int)
+        case invalid
+
+        /// One pass over the names, values read in place (every response asks).
+        init(_ headers: HTTPHeaders) {
+            var declared: Int?
+            for (name, value) in headers where equalsIgnoringCase(name, "content-length") {
+                let agrees = value.utf8.withContiguousStorageIfAvailable { Self.members($0, agreeWith: &declared) }
+                    ?? Array(value.utf8).withUnsafeBufferPointer { Self.members($0, agreeWith: &declared) }
+                guard agrees else {
+                    self = .invalid
+                    return
                 }
-                members.append(Substring(part[first...last]))
             }
+            self = declared.map { .length($0) } ?? .absent
         }
-        return members
+
+        /// Whether every member of `bytes` is a valid length equal to `declared` (set by the first).
+        private static func members(_ bytes: UnsafeBufferPointer<UInt8>, agreeWith declared: inout Int?) -> Bool {
+            let isSpace = { (byte: UInt8) in byte == 0x20 || byte == 0x09 || byte == 0x0A || byte == 0x0D }
+            var start = 0
+            while start < bytes.count {
+                var end = start
+                while end < bytes.count, bytes[end] != UInt8(ascii: ",") { end += 1 }
+                defer { start = end + 1 }
+                guard end > start else { continue }
+                var (lower, upper) = (start, end)
+                while lower < upper, isSpace(bytes[lower]) { lower += 1 }
+                while upper > lower, isSpace(bytes[upper - 1]) { upper -= 1 }
+                guard let length = BodyFraming.parseContentLength(UnsafeBufferPointer(rebasing: bytes[lower..<upper])),
+                    declared == nil || declared == length
+                else { return false }
+                declared = length
+            }
+            return true
+        }
     }
 
     /// Parses a Content-Length value: 1 to 18 ASCII digits, nothing else (RFC 9110 §8.6).
     public static func parseContentLength(_ value: String) -> Int? {
-        let utf8 = value.utf8
+        Self.parseContentLength(value.utf8)
+    }
+
+    /// ``parseContentLength(_:)`` over bytes.
+    static func parseContentLength(_ utf8: some Collection<UInt8>) -> Int? {
         guard !utf8.isEmpty, utf8.count <= 18 else { return nil }
         var result = 0
         for byte in utf8 {

@@ -9,12 +9,15 @@ public struct Origin: Hashable, Sendable, CustomStringConvertible {
     /// The authority as written in a Host field: the port only when it is not the scheme's default. Made once:
     /// every request to the origin sends it.
     public let hostField: String
+    /// `scheme://host:port`, made once: every exchange's access log entry names its origin.
+    public let description: String
 
     public init(scheme: String, host: String, port: Int) {
         self.scheme = scheme
         self.host = host
         self.port = port
         self.hostField = Authority(host: host, port: port == Self.defaultPort(of: scheme) ? nil : port).description
+        self.description = "\(scheme)://\(Authority(host: host, port: port))"
     }
 
     /// An origin from a `http://host[:port]` URL (configuration and `--upstream`). Paths are not allowed.
@@ -28,8 +31,6 @@ public struct Origin: Hashable, Sendable, CustomStringConvertible {
     public init(scheme: String, authority: Authority) {
         self.init(scheme: scheme, host: authority.host, port: authority.port(default: Self.defaultPort(of: scheme)))
     }
-
-    public var description: String { "\(self.scheme)://\(Authority(host: self.host, port: self.port))" }
 
     private static func defaultPort(of scheme: String) -> Int { scheme == "https" ? 443 : 80 }
 }

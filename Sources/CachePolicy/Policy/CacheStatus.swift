@@ -69,10 +69,10 @@ public struct CacheStatus: Hashable, Sendable, CustomStringConvertible {
 
     /// The serialised list member, e.g. `larder; hit; ttl=376` or `larder; fwd=uri-miss; fwd-status=200; stored`.
     public var fieldValue: String {
-        var buffer = ByteBuffer()
-        buffer.reserveCapacity(64 + (self.key?.utf8.count ?? 0))
-        self.write(to: &buffer)
-        return String(buffer: buffer)
+        var bytes: [UInt8] = []  // appended as bytes: a String's own appends cost several times more
+        bytes.reserveCapacity(64 + (self.key?.utf8.count ?? 0))
+        self.writeMembers(to: &bytes)
+        return String(decoding: bytes, as: UTF8.self)
     }
 
     /// Writes a Cache-Status list: the members of caches nearer the origin (`existing`, as received) first,
@@ -89,29 +89,34 @@ public struct CacheStatus: Hashable, Sendable, CustomStringConvertible {
 
     /// Appends ``fieldValue`` to `buffer` (a stored response's answer writes its head as bytes).
     public func write(to buffer: inout ByteBuffer) {
-        buffer.writeString(StructuredField.tokenOrString(self.cacheName))
-        if self.hit { buffer.writeStaticString("; hit") }
+        self.writeMembers(to: &buffer)
+    }
+
+    /// The one writer of the member, into bytes or text.
+    private func writeMembers(to output: inout some TextOutputSink) {
+        output.appendText(StructuredField.tokenOrString(self.cacheName))
+        if self.hit { output.appendLiteral("; hit") }
         if let forward {
-            buffer.writeStaticString("; fwd=")
-            buffer.writeString(forward.rawValue)
+            output.appendLiteral("; fwd=")
+            output.appendText(forward.rawValue)
         }
         if let forwardStatus {
-            buffer.writeStaticString("; fwd-status=")
-            buffer.writeString(String(forwardStatus))
+            output.appendLiteral("; fwd-status=")
+            output.appendText(String(forwardStatus))
         }
         if let ttl {
-            buffer.writeStaticString("; ttl=")
-            buffer.writeString(String(ttl))
+            output.appendLiteral("; ttl=")
+            output.appendText(String(ttl))
         }
-        if self.stored { buffer.writeStaticString("; stored") }
-        if self.collapsed { buffer.writeStaticString("; collapsed") }
+        if self.stored { output.appendLiteral("; stored") }
+        if self.collapsed { output.appendLiteral("; collapsed") }
         if let key {
-            buffer.writeStaticString("; key=")
-            buffer.writeString(StructuredField.string(key))
+            output.appendLiteral("; key=")
+            output.appendText(StructuredField.string(key))
         }
         if let detail {
-            buffer.writeStaticString("; detail=")
-            buffer.writeString(StructuredField.tokenOrString(detail))
+            output.appendLiteral("; detail=")
+            output.appendText(StructuredField.tokenOrString(detail))
         }
     }
 
@@ -126,5 +131,23 @@ public struct CacheStatus: Hashable, Sendable, CustomStringConvertible {
         Self.writeList(existing, then: self, to: &buffer)
         headers.remove(name: "cache-status")
         headers.add(name: "Cache-Status", value: String(buffer: buffer))
+    }
+}
+
+/// Where a field value is written: a head's buffer, or the bytes of a field's text.
+private protocol TextOutputSink {
+    mutating func appendText(_ text: String)
+    mutating func appendLiteral(_ literal: StaticString)
+}
+
+extension ByteBuffer: TextOutputSink {
+    fileprivate mutating func appendText(_ text: String) { self.writeString(text) }
+    fileprivate mutating func appendLiteral(_ literal: StaticString) { self.writeStaticString(literal) }
+}
+
+extension [UInt8]: TextOutputSink {
+    fileprivate mutating func appendText(_ text: String) { self.append(contentsOf: text.utf8) }
+    fileprivate mutating func appendLiteral(_ literal: StaticString) {
+        literal.withUTF8Buffer { self.append(contentsOf: $0) }
     }
 }

@@ -27,10 +27,18 @@ enum StructuredField {
 
     /// True when `text` can be written as an sf-token (RFC 8941 §3.3.4).
     static func isToken(_ text: String) -> Bool {
-        guard let first = text.utf8.first, Self.isAlpha(first) || first == UInt8(ascii: "*") else { return false }
-        return text.utf8.dropFirst().allSatisfy {
-            Token.isTokenByte($0) || $0 == UInt8(ascii: ":") || $0 == UInt8(ascii: "/")
+        text.utf8.withContiguousStorageIfAvailable(Self.isToken(bytes:))
+            ?? Array(text.utf8).withUnsafeBufferPointer(Self.isToken(bytes:))
+    }
+
+    /// `isToken(_:)` over the text's bytes, in place (every forwarded response's Cache-Status asks).
+    private static func isToken(bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard let first = bytes.first, Self.isAlpha(first) || first == UInt8(ascii: "*") else { return false }
+        for byte in bytes.dropFirst()
+        where !(Token.isTokenByte(byte) || byte == UInt8(ascii: ":") || byte == UInt8(ascii: "/")) {
+            return false
         }
+        return true
     }
 
     /// An sf-string (RFC 8941 §4.1.6): quoted, with `"` and `\` escaped. Bytes outside printable ASCII cannot appear
