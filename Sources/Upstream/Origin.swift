@@ -2,7 +2,10 @@ import HTTPRules
 import NIOHTTP1
 
 /// Where an upstream connection goes: a scheme, a host name or literal, and a port.
-public struct Origin: Hashable, Sendable, CustomStringConvertible {
+///
+/// A reference (immutable): every routed request carries its origin, and a value with five strings would be
+/// copied and destroyed field by field each time. Equal and hashed by scheme, host and port.
+public final class Origin: Hashable, Sendable, CustomStringConvertible {
     public let scheme: String
     public let host: String
     public let port: Int
@@ -21,16 +24,26 @@ public struct Origin: Hashable, Sendable, CustomStringConvertible {
     }
 
     /// An origin from a `http://host[:port]` URL (configuration and `--upstream`). Paths are not allowed.
-    public init?(url: String) {
+    public convenience init?(url: String) {
         guard case .absolute(let scheme, let authority, let path)? = try? RequestTarget(parsing: url, method: .GET),
             path == "/"
         else { return nil }
         self.init(scheme: scheme, authority: authority)
     }
 
-    public init(scheme: String, authority: Authority) {
+    public convenience init(scheme: String, authority: Authority) {
         self.init(scheme: scheme, host: authority.host, port: authority.port(default: Self.defaultPort(of: scheme)))
     }
 
     private static func defaultPort(of scheme: String) -> Int { scheme == "https" ? 443 : 80 }
+
+    public static func == (lhs: Origin, rhs: Origin) -> Bool {
+        lhs === rhs || (lhs.port == rhs.port && lhs.host == rhs.host && lhs.scheme == rhs.scheme)
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(self.scheme)
+        hasher.combine(self.host)
+        hasher.combine(self.port)
+    }
 }
