@@ -99,7 +99,7 @@ scenario_passthrough() {
     table=$(bench_table nginx)
     errors=$(bench_errors_total)
     command="DURATION=$DURATION RUNS=$RUNS CONNECTIONS=$CONNECTIONS Benchmarks/run.sh"
-    [[ -n ${LARDER_BIN_GIVEN:-} ]] && command="LARDER_BIN=$LARDER_BIN_GIVEN $command"
+    [[ -n ${LARDER_BIN_GIVEN:-} ]] && command="LARDER_BIN=… $command"
 
     echo "$table"
 
