@@ -13,11 +13,20 @@ public struct Authority: Hashable, Sendable, CustomStringConvertible {
     /// True when the host is an IPv6 literal (it needs brackets when written).
     public var isIPv6Literal: Bool { self.host.utf8.contains(UInt8(ascii: ":")) }
 
-    /// `host[:port]`, with brackets around an IPv6 literal. Made as bytes (a String's own appends cost several
-    /// times more): reverse mode writes it into every forwarded request.
+    /// `host[:port]`, with brackets around an IPv6 literal.
     public var description: String {
+        var text = ""
+        self.write(to: &text)
+        return text
+    }
+
+    /// Appends ``description`` to `text`, leaving out the port when it is `defaultPort`.
+    public func write(to text: inout String, defaultPort: Int? = nil) {
         let bracketed = self.isIPv6Literal
-        guard self.port != nil || bracketed else { return self.host }
+        let port = self.port.flatMap { $0 == defaultPort ? nil : $0 }
+        guard bracketed || port != nil else { return text += self.host }
+        // Made as bytes and appended once (a String's own appends cost several times more): reverse mode writes
+        // an authority into every forwarded request, and every cache key holds one.
         var bytes: [UInt8] = []
         bytes.reserveCapacity(self.host.utf8.count + 8)
         if bracketed { bytes.append(UInt8(ascii: "[")) }
@@ -27,19 +36,7 @@ public struct Authority: Hashable, Sendable, CustomStringConvertible {
             bytes.append(UInt8(ascii: ":"))
             bytes.append(contentsOf: String(port).utf8)
         }
-        return String(decoding: bytes, as: UTF8.self)
-    }
-
-    /// Appends ``description`` to `text`, leaving out the port when it is `defaultPort`.
-    public func write(to text: inout String, defaultPort: Int? = nil) {
-        let bracketed = self.isIPv6Literal
-        if bracketed { text += "[" }
-        text += self.host
-        if bracketed { text += "]" }
-        if let port = self.port, port != defaultPort {
-            text += ":"
-            text += String(port)
-        }
+        text += String(decoding: bytes, as: UTF8.self)
     }
 
     /// The port, or `defaultPort` when none was written.

@@ -25,7 +25,7 @@ extension ProxyHandler {
             exchange.cacheStatus = CacheStatus(forward: revision.forwardReason)
             // A client's own preconditions are forwarded as they are; otherwise Larder asks with the
             // stored validators and answers the client itself.
-            if !head.headers.hasPreconditions, case .exchange(_, let request, _) = exchange.route {
+            if !head.headers.hasPreconditions, case .exchange(let request, _) = exchange.route {
                 request.addedFields = conditional
                 exchange.revision = revision
             }
@@ -49,14 +49,14 @@ extension ProxyHandler {
     /// the key's coalescing lease.
     private func refreshInBackground(_ exchange: Exchange, cache: HTTPCache, key: String, lease: CoalescingLease,
                                      revision: HTTPCache.StoredRevision, conditionalHeaders: HTTPHeaders) {
-        guard let context, case .exchange(let origin, let request, let allow) = exchange.route else {
+        guard let context, case .exchange(let request, let allow) = exchange.route else {
             return lease.abandon()
         }
         let upstreamHead = request.head(adding: conditionalHeaders)
         BackgroundRefresh(
             cache: cache, key: key, lease: lease, revision: revision, request: exchange.request,
             pool: self.shared.upstreams.pool(for: context.eventLoop), eventLoop: context.eventLoop
-        ).start(head: upstreamHead, origin: origin, allowInternal: allow)
+        ).start(head: upstreamHead, origin: request.origin, allowInternal: allow)
     }
 
     /// Answers from a stored response (RFC 9111 §4): the client's preconditions (RFC 9110 §13.2) may turn it
@@ -310,7 +310,7 @@ extension ProxyHandler {
             // validators (RFC 9111 §4.3.4), on a new connection, and forward the full response.
             connection.abort()
             exchange.revision = nil
-            if case .exchange(_, let request, _) = exchange.route {
+            if case .exchange(let request, _) = exchange.route {
                 request.addedFields = HTTPHeaders()
             }
             exchange.upstream = .connecting(pendingBody: [])

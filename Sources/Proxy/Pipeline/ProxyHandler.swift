@@ -228,7 +228,7 @@ final class ProxyHandler: ChannelDuplexHandler, RequestPartSink {
             let cacheable = head.method == .GET || head.method == .HEAD
             exchange.cacheStatus = CacheStatus(forward: cacheable ? .bypass : .method)
         }
-        if case .exchange(_, let request, _) = route, let cache = self.shared.cache,
+        if case .exchange(let request, _) = route, let cache = self.shared.cache,
             head.method == .GET || head.method == .HEAD, let uri = request.effectiveURI, let key = cache.key(for: uri)
         {
             exchange.cacheKey = key
@@ -271,7 +271,8 @@ final class ProxyHandler: ChannelDuplexHandler, RequestPartSink {
     func connect(_ exchange: Exchange, fresh: Bool) {
         guard let context, let route = exchange.route else { return }
         switch route {
-        case .exchange(let origin, _, let allowInternal):
+        case .exchange(let request, let allowInternal):
+            let origin = request.origin
             exchange.log.upstream = origin.description
             let pool = self.shared.upstreams.pool(for: context.eventLoop)
             // A pooled connection is taken at once, without a future.
@@ -315,7 +316,7 @@ final class ProxyHandler: ChannelDuplexHandler, RequestPartSink {
     }
 
     private func startForwarding(_ exchange: Exchange, over connection: UpstreamConnection, pendingBody: [ByteBuffer]) {
-        guard case .exchange(_, let request, _)? = exchange.route else { return }
+        guard case .exchange(let request, _)? = exchange.route else { return }
         let head = request.head
         exchange.upstream = .http(connection)
         exchange.requestTime = self.shared.cache?.clock() ?? 0

@@ -6,8 +6,8 @@ import Upstream
 
 /// Where a request goes, decided by the mode's router.
 enum Route {
-    /// An HTTP exchange with `origin`, sending `request` rewritten for the upstream hop.
-    case exchange(origin: Origin, request: UpstreamRequest, allowInternal: Bool)
+    /// An HTTP exchange with the request's origin, sending it rewritten for the upstream hop.
+    case exchange(UpstreamRequest, allowInternal: Bool)
     /// A CONNECT tunnel to `origin`.
     case tunnel(origin: Origin, allowInternal: Bool)
 }
@@ -133,7 +133,7 @@ struct ForwardRouter: Router {
             let request = UpstreamRequest(
                 client: head, target: target, authority: addressed, origin: origin, preservesHost: false,
                 framing: framing, via: self.via, recordsClient: false, clientIP: nil)
-            return .exchange(origin: origin, request: request, allowInternal: self.allowPrivateTargets)
+            return .exchange(request, allowInternal: self.allowPrivateTargets)
         case .origin, .asterisk:
             throw RequestRejection.badRequest("a forward proxy needs an absolute-form target (http://host/path)")
         }
@@ -158,6 +158,6 @@ struct ReverseRouter: Router {
             client: head, target: target, authority: authority, origin: origin,
             preservesHost: self.preserveHost, framing: framing, via: self.via, recordsClient: true,
             clientIP: clientIP)
-        return .exchange(origin: origin, request: request, allowInternal: true)
+        return .exchange(request, allowInternal: true)
     }
 }
