@@ -34,7 +34,10 @@ let package = Package(
         // Pure RFC 9110/9112 message rules: no sockets, no disk.
         .target(
             name: "HTTPRules",
-            dependencies: [.product(name: "NIOHTTP1", package: "swift-nio")]
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
         ),
         // Pure RFC 9111 caching decisions: storability, freshness, age, validation, Vary, Cache-Status.
         .target(

@@ -1,5 +1,4 @@
 import NIOCore
-import NIOHTTP1
 import NIOPosix
 
 /// Keep-alive connections to origins for the channels of one event loop.
@@ -57,16 +56,7 @@ public final class ConnectionPool {
         let loop = self.eventLoop
         return self.connector.connect(to: origin, on: loop, allowInternal: allowInternal) { channel in
             channel.eventLoop.makeCompletedFuture {
-                var encoderConfiguration = HTTPRequestEncoder.Configuration()
-                encoderConfiguration.automaticallySetFramingHeaders = false
-                let sync = channel.pipeline.syncOperations
-                try sync.addHandler(HTTPRequestEncoder(configuration: encoderConfiguration))
-                try sync.addHandler(
-                    ByteToMessageHandler(
-                        HTTPResponseDecoder(leftOverBytesStrategy: .dropBytes, informationalResponseStrategy: .drop)
-                    )
-                )
-                try sync.addHandler(UpstreamConnection(origin: origin, readTimeout: readTimeout))
+                try channel.pipeline.syncOperations.addHandler(UpstreamConnection(origin: origin, readTimeout: readTimeout))
             }
         }.flatMapThrowing { channel in
             try channel.pipeline.syncOperations.handler(type: UpstreamConnection.self)

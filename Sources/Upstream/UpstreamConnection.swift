@@ -4,7 +4,8 @@ import NIOHTTP1
 
 /// Receives one response from an ``UpstreamConnection``, on the connection's event loop.
 public protocol UpstreamResponseDelegate: AnyObject {
-    func upstream(_ connection: UpstreamConnection, didReceiveHead head: HTTPResponseHead)
+    /// A final response's head (interim 1xx responses are skipped), and how its body is framed.
+    func upstream(_ connection: UpstreamConnection, didReceiveHead head: HTTPResponseHead, framing: BodyFraming)
     func upstream(_ connection: UpstreamConnection, didReceiveBodyPart part: ByteBuffer)
     /// The response is complete. The connection may now be released to the pool.
     func upstreamDidFinish(_ connection: UpstreamConnection)
@@ -18,14 +19,14 @@ public protocol UpstreamResponseDelegate: AnyObject {
 
 /// One keep-alive HTTP/1.1 connection to an origin, carrying one exchange at a time.
 ///
-/// It sits at the tail of the connection's pipeline (request encoder, response decoder, this) and
-/// hands response parts to its delegate. It enforces the read timeout (no response head, or a
+/// It is the connection's only handler: it writes requests in wire form and parses responses itself
+/// (``ResponseDecoder``), handing response parts to its delegate. It enforces the read timeout (no response head, or a
 /// stalled body) and turns a connection that closes mid-response into ``UpstreamError/Kind/closedEarly``
 /// so a cut-short body is never passed on as complete. All methods must be called on its event loop.
 public final class UpstreamConnection: ChannelDuplexHandler, RemovableChannelHandler {
-    public typealias InboundIn = HTTPClientResponsePart
+    public typealias InboundIn = ByteBuffer
     public typealias OutboundIn = Never
-    public typealias OutboundOut = HTTPClientRequestPart
+    public typealias OutboundOut = IOData
 
     private enum State {
         case idle
@@ -40,6 +41,11 @@ public final class UpstreamConnection: ChannelDuplexHandler, RemovableChannelHan
     private var state = State.idle
     private var delegate: (any UpstreamResponseDelegate)?
     private var gate = ReadGate()
+    private var decoder = ResponseDecoder()
+    /// Bytes of a response part not yet complete, kept for the next read.
+    private var undecoded = UndecodedBytes()
+    /// The request being sent is chunked: body parts are framed as chunks.
+    private var sendsChunked = false
     private var lastActivity = NIODeadline.now()
     private var timeoutTask: Scheduled<Void>?
     /// Called when the connection closes while idle, so the pool can forget it.
@@ -66,7 +72,8 @@ public final class UpstreamConnection: ChannelDuplexHandler, RemovableChannelHan
 
     // MARK: Sending a request
 
-    /// Starts an exchange: writes the request head (flushed with the first body part or the end).
+    /// Starts an exchange: writes the request head (flushed with the first body part or the end). The
+    /// head's framing fields are sent as they are: a chunked request's body parts are framed as chunks.
     public func send(head: HTTPRequestHead, delegate: any UpstreamResponseDelegate) {
         guard let context, self.state == .idle else {
             delegate.upstream(self, didFail: UpstreamError(.closedEarly, "connection to \(self.origin) is not usable"))
@@ -75,21 +82,42 @@ public final class UpstreamConnection: ChannelDuplexHandler, RemovableChannelHan
         self.delegate = delegate
         self.state = .awaitingHead
         self.originKeepsAlive = true
+        self.decoder.expectResponse(to: head.method)
+        self.sendsChunked = head.headers.isChunked
         self.touch()
         if self.timeoutTask == nil {
             self.scheduleTimeout(context: context)
         }
-        context.write(self.wrapOutboundOut(.head(head)), promise: nil)
+        var buffer = context.channel.allocator.buffer(capacity: 512)
+        buffer.writeRequestLine(method: head.method, target: head.uri, version: head.version)
+        buffer.writeHeaderFields(head.headers)
+        buffer.writeStaticString("\r\n")
+        context.write(self.wrapOutboundOut(.byteBuffer(buffer)), promise: nil)
     }
 
     public func sendBodyPart(_ part: ByteBuffer) {
         self.touch()
-        self.context?.writeAndFlush(self.wrapOutboundOut(.body(.byteBuffer(part))), promise: nil)
+        guard let context else { return }
+        if self.sendsChunked {
+            ChunkedFraming.emitChunk(.byteBuffer(part), allocator: context.channel.allocator) { piece in
+                context.write(self.wrapOutboundOut(piece), promise: nil)
+            }
+        } else {
+            context.write(self.wrapOutboundOut(.byteBuffer(part)), promise: nil)
+        }
+        context.flush()
     }
 
     public func sendEnd() {
         self.touch()
-        self.context?.writeAndFlush(self.wrapOutboundOut(.end(nil)), promise: nil)
+        guard let context else { return }
+        if self.sendsChunked {
+            self.sendsChunked = false
+            context.write(
+                self.wrapOutboundOut(.byteBuffer(ChunkedFraming.lastChunk(trailers: nil, allocator: context.channel.allocator))),
+                promise: nil)
+        }
+        context.flush()
     }
 
     /// Sends what was written so far (the head of a request whose body has not arrived yet).
@@ -135,24 +163,38 @@ public final class UpstreamConnection: ChannelDuplexHandler, RemovableChannelHan
         self.context = nil
     }
 
+    /// Decodes the bytes read into response parts for the delegate, keeping an incomplete rest for the next read.
     public func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         self.touch()
-        switch self.unwrapInboundIn(data) {
-        case .head(let head):
-            guard self.state == .awaitingHead else { return self.unexpectedData() }
+        var bytes = self.undecoded.take(followedBy: self.unwrapInboundIn(data))
+        do {
+            // The decoder is not borrowed while a part is delivered: the delegate may start the next exchange.
+            while self.state != .closed, let part = try self.decoder.next(&bytes) {
+                self.deliver(part, more: bytes.readableBytes > 0)
+            }
+        } catch {
+            return self.invalidResponse(error)
+        }
+        self.undecoded.keep(bytes)
+    }
+
+    /// Hands one part to the delegate. `more`: bytes follow the part in the same read.
+    private func deliver(_ part: ResponseDecoder.Part, more: Bool) {
+        switch part {
+        case .head(let head, let framing):
             self.state = .receivingBody
             self.originKeepsAlive = head.version.keepsAlive(head.headers)
-            self.delegate?.upstream(self, didReceiveHead: head)
+            self.delegate?.upstream(self, didReceiveHead: head, framing: framing)
         case .body(let part):
-            guard self.state == .receivingBody else { return self.unexpectedData() }
             self.delegate?.upstream(self, didReceiveBodyPart: part)
         case .end:
-            guard self.state == .receivingBody else { return self.unexpectedData() }
             // The timer stays armed: it finds the connection idle when it fires and lapses, unless another
             // exchange has started meanwhile. A connection carrying exchange after exchange schedules no timer
             // per exchange.
             self.state = .idle
             self.completedExchanges += 1
+            // Bytes after the end of a response answer nothing sent: the connection is not reused.
+            if more { self.originKeepsAlive = false }
             let delegate = self.delegate
             self.delegate = nil
             delegate?.upstreamDidFinish(self)
@@ -167,9 +209,15 @@ public final class UpstreamConnection: ChannelDuplexHandler, RemovableChannelHan
     public func channelInactive(context: ChannelHandlerContext) {
         let wasInExchange = self.state == .awaitingHead || self.state == .receivingBody
         let sawHead = self.state == .receivingBody
+        if wasInExchange && self.decoder.connectionClosed() {
+            // A body delimited by the close is complete.
+            self.originKeepsAlive = false
+            self.deliver(.end, more: false)
+        }
+        let cutShort = self.state == .awaitingHead || self.state == .receivingBody
         self.state = .closed
         self.timeoutTask?.cancel()
-        if wasInExchange {
+        if cutShort {
             let detail =
                 sawHead
                 ? "\(self.origin) closed the connection before the response was complete"
@@ -181,11 +229,7 @@ public final class UpstreamConnection: ChannelDuplexHandler, RemovableChannelHan
     }
 
     public func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        if error is HTTPParserError {
-            self.fail(UpstreamError(.invalidResponse, "\(self.origin) sent an invalid response (\(error))"))
-        } else {
-            self.fail(UpstreamError(.closedEarly, "connection to \(self.origin) failed: \(error)"))
-        }
+        self.fail(UpstreamError(.closedEarly, "connection to \(self.origin) failed: \(error)"))
         self.close()
     }
 
@@ -200,8 +244,15 @@ public final class UpstreamConnection: ChannelDuplexHandler, RemovableChannelHan
 
     // MARK: Internals
 
-    private func unexpectedData() {
-        self.fail(UpstreamError(.invalidResponse, "\(self.origin) sent data outside a response"))
+    private func invalidResponse(_ error: MessageSyntaxError) {
+        let reason =
+            switch error {
+            case .malformed(let reason): reason
+            case .firstLineTooLong: "status line too long"
+            case .fieldsTooLarge: "header fields too large"
+            case .tooManyFields: "too many header fields"
+            }
+        self.fail(UpstreamError(.invalidResponse, "\(self.origin) sent an invalid response (\(reason))"))
         self.close()
     }
 

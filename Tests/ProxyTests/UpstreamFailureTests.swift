@@ -1,6 +1,6 @@
 import NIOCore
-import NIOCore
 import NIOHTTP1
+import NIOPosix
 import Proxy
 import Upstream
 import TestSupport
@@ -97,6 +97,97 @@ struct UpstreamFailureTests {
             }
             #expect(origin.requests.count == 5)
             #expect(origin.connectionsAccepted <= 2)  // one per event loop at most
+        }
+    }
+}
+
+@Suite("Origin responses no HTTP library would write", .timeLimit(.minutes(2)))
+struct RawOriginResponseTests {
+    @Test("a malformed response head becomes 502 with a reason", arguments: [
+        "HTTP/1.1 200 OK\r\nBad Name: x\r\nContent-Length: 2\r\n\r\nok",
+        "HTTP/1.1 200 OK\r\nX: a\r\n folded\r\nContent-Length: 2\r\n\r\nok",
+        "HTTP/1.1 200 OK\nContent-Length: 2\n\nok",
+        "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\nok",
+    ])
+    func malformedHead(reply: String) async throws {
+        try await withRawOrigin(reply: reply) { port in
+            let larder = try await TestLarder.start(mode: .reverse, upstreams: ["http://127.0.0.1:\(port)"])
+            let response = try await TestClient.exchange(port: larder.port, "GET / HTTP/1.1\r\nHost: a\r\n\r\n")
+            await larder.shutdown()
+            #expect(response.status == 502)
+            #expect(response.text.contains("invalid response"), "\(response.text)")
+        }
+    }
+
+    @Test("bytes after a response are never read as the answer to the next request")
+    func bytesAfterResponse() async throws {
+        let reply = "HTTP/1.1 200 OK\r\nCache-Control: no-store\r\nContent-Length: 2\r\n\r\nok"
+            + "HTTP/1.1 200 OK\r\nCache-Control: no-store\r\nContent-Length: 6\r\n\r\nforged"
+        try await withRawOrigin(reply: reply) { port in
+            let larder = try await TestLarder.start(mode: .reverse, upstreams: ["http://127.0.0.1:\(port)"])
+            let bodies = try await TestClient.withConnection(port: larder.port) { connection in
+                var bodies: [String] = []
+                for _ in 0..<3 {
+                    try await connection.send("GET / HTTP/1.1\r\nHost: a\r\n\r\n")
+                    bodies.append(try await connection.readResponse().text)
+                }
+                return bodies
+            }
+            await larder.shutdown()
+            #expect(bodies == ["ok", "ok", "ok"])
+        }
+    }
+
+    @Test("interim 1xx responses are skipped and a reason phrase without a standard name is kept")
+    func interimAndReason() async throws {
+        let reply = "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nLink: </s.css>\r\n\r\n"
+            + "HTTP/1.1 299 Odd Thing\r\nCache-Control: no-store\r\nContent-Length: 4\r\n\r\nbody"
+        try await withRawOrigin(reply: reply) { port in
+            let larder = try await TestLarder.start(mode: .reverse, upstreams: ["http://127.0.0.1:\(port)"])
+            let response = try await TestClient.exchange(port: larder.port, "GET / HTTP/1.1\r\nHost: a\r\n\r\n")
+            await larder.shutdown()
+            #expect(response.status == 299)
+            #expect(response.reason == "Odd Thing")
+            #expect(response.text == "body")
+        }
+    }
+}
+
+/// Runs `body` with the port of an origin that answers each request head it reads with `reply`, verbatim.
+private func withRawOrigin<Result>(reply: String, _ body: (Int) async throws -> Result) async throws -> Result {
+    let bytes = Array(reply.utf8)
+    let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+        .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+        .childChannelInitializer { child in
+            child.eventLoop.makeCompletedFuture { try child.pipeline.syncOperations.addHandler(RawReply(reply: bytes)) }
+        }
+        .bind(host: "127.0.0.1", port: 0).get()
+    do {
+        let result = try await body(channel.localAddress!.port!)
+        try await channel.close()
+        return result
+    } catch {
+        try? await channel.close()
+        throw error
+    }
+}
+
+/// Writes its reply once per request head (bytes up to an empty line) it receives.
+private final class RawReply: ChannelInboundHandler {
+    typealias InboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+
+    private let reply: [UInt8]
+    private var received: [UInt8] = []
+
+    init(reply: [UInt8]) { self.reply = reply }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        self.received += self.unwrapInboundIn(data).readableBytesView
+        let end: [UInt8] = Array("\r\n\r\n".utf8)
+        while let range = self.received.firstRange(of: end) {
+            self.received.removeSubrange(..<range.upperBound)
+            context.writeAndFlush(self.wrapOutboundOut(ByteBuffer(bytes: self.reply)), promise: nil)
         }
     }
 }

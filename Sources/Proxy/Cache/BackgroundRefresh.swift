@@ -45,7 +45,7 @@ final class BackgroundRefresh: UpstreamResponseDelegate {
         }
     }
 
-    func upstream(_ connection: UpstreamConnection, didReceiveHead head: HTTPResponseHead) {
+    func upstream(_ connection: UpstreamConnection, didReceiveHead head: HTTPResponseHead, framing: BodyFraming) {
         let lease = self.lease
         let result = self.cache.validated(
             self.revision, request: self.request, response: head, requestTime: self.requestTime,
@@ -55,7 +55,7 @@ final class BackgroundRefresh: UpstreamResponseDelegate {
         case .freshened:
             return  // the lease ends when the new fields are committed
         case .forward where (200..<300).contains(head.status.code):
-            let declared = BodyFraming.ofResponse(head, requestMethod: .GET).flatMap(\.declaredLength)
+            let declared = framing.declaredLength
             switch self.cache.beginFill(
                 request: self.request, key: self.key, response: head, declaredLength: declared,
                 requestTime: self.requestTime, responseTime: self.cache.clock())

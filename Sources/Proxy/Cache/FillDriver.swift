@@ -1,4 +1,5 @@
 import CacheStore
+import HTTPRules
 import NIOCore
 import NIOHTTP1
 import Upstream
@@ -34,7 +35,7 @@ final class FillDriver: UpstreamResponseDelegate {
         connection.resumeReading()
     }
 
-    func upstream(_ connection: UpstreamConnection, didReceiveHead head: HTTPResponseHead) {}
+    func upstream(_ connection: UpstreamConnection, didReceiveHead head: HTTPResponseHead, framing: BodyFraming) {}
 
     func upstream(_ connection: UpstreamConnection, didReceiveBodyPart part: ByteBuffer) {
         guard let fill = self.fill else { return }

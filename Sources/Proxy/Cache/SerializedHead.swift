@@ -1,4 +1,5 @@
 import CachePolicy
+import HTTPRules
 import NIOCore
 import NIOHTTP1
 

@@ -62,7 +62,7 @@ final class ProxyHandler: ChannelDuplexHandler, RequestPartSink {
     let cachedAnswerVia: String
     private var decoder: RequestDecoder
     /// Bytes read but not yet decoded (the start of a head or chunk line still arriving).
-    private var undecoded: ByteBuffer?
+    private var undecoded = UndecodedBytes()
     /// A request was rejected as malformed: nothing more is decoded, the connection is closing.
     private var decodingStopped = false
 
@@ -95,20 +95,14 @@ final class ProxyHandler: ChannelDuplexHandler, RequestPartSink {
     /// Decodes the bytes read into request parts (``RequestPartSink``), keeping an incomplete rest for the next read.
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         guard !self.decodingStopped else { return }  // after a rejected request: the connection is closing
-        var bytes = self.unwrapInboundIn(data)
-        if var rest = self.undecoded {
-            rest.writeBuffer(&bytes)
-            bytes = rest
-        }
-        self.undecoded = nil
+        var bytes = self.undecoded.take(followedBy: self.unwrapInboundIn(data))
         do {
             while try self.decoder.decode(buffer: &bytes, to: self) == .continue {}
         } catch {
             self.decodingStopped = true
-            let rejection = error as? RequestRejection ?? RequestRejection.badRequest("malformed request")
-            return self.handle(.rejection(rejection))
+            return self.handle(.rejection(error))
         }
-        if bytes.readableBytes > 0 { self.undecoded = bytes }
+        self.undecoded.keep(bytes)
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
@@ -603,14 +597,9 @@ final class ProxyHandler: ChannelDuplexHandler, RequestPartSink {
 // MARK: - Upstream responses
 
 extension ProxyHandler: UpstreamResponseDelegate {
-    func upstream(_ connection: UpstreamConnection, didReceiveHead head: HTTPResponseHead) {
+    func upstream(_ connection: UpstreamConnection, didReceiveHead head: HTTPResponseHead, framing: BodyFraming) {
         guard self.context != nil, let exchange = self.exchange, exchange.httpConnection === connection else { return }
         if exchange.revision != nil, self.applyValidation(head, to: exchange, over: connection) { return }
-        guard let framing = BodyFraming.ofResponse(head, requestMethod: exchange.request.method) else {
-            connection.abort()
-            return self.upstreamFailed(
-                exchange, error: UpstreamError(.invalidResponse, "\(connection.origin) sent conflicting Content-Length"))
-        }
         var headers = head.headers
         headers.removeHopByHop()
         Forwarding.appendVia(to: &headers, receivedVersion: head.version, pseudonym: self.shared.configuration.viaName)

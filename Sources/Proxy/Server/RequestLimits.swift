@@ -1,3 +1,5 @@
+import HTTPRules
+
 /// Size limits on what a client may send, checked while the request is read (RFC 9112 §2.3, §3, §5).
 public struct RequestLimits: Sendable, Hashable {
     /// Longest request line; longer → 414.
@@ -12,4 +14,9 @@ public struct RequestLimits: Sendable, Hashable {
     public var maxChunkLineBytes = 1024
 
     public init() {}
+
+    /// The head's limits as the shared scanner takes them (also a trailer section's).
+    var head: HeadLimits {
+        HeadLimits(firstLineBytes: self.maxRequestLineBytes, fieldBytes: self.maxHeaderBytes, fieldCount: self.maxHeaderCount)
+    }
 }

@@ -1,8 +1,7 @@
+import HTTPRules
 import NIOCore
 import NIOHTTP1
 import Testing
-
-@testable import Proxy
 
 /// The byte writers behind response heads: decimals, header fields, status lines.
 @Suite("Writing heads as bytes")

@@ -1,0 +1,335 @@
+import NIOCore
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Why bytes are not an HTTP/1.1 message (RFC 9112). The decoders turn it into their side's error: a
+/// request's status (400, 414, 431), an origin's invalid response (502).
+public enum MessageSyntaxError: Error, Hashable, Sendable {
+    /// Not well-formed; the reason is one short phrase.
+    case malformed(String)
+    /// The start line is longer than its limit.
+    case firstLineTooLong
+    /// The field lines are more bytes than their limit.
+    case fieldsTooLarge
+    /// More field lines than their limit.
+    case tooManyFields
+}
+
+/// Limits on a head (start line and field lines) or a trailer section, checked while bytes arrive.
+public struct HeadLimits: Sendable, Hashable {
+    public var firstLineBytes: Int
+    public var fieldBytes: Int
+    public var fieldCount: Int
+
+    public init(firstLineBytes: Int, fieldBytes: Int, fieldCount: Int) {
+        self.firstLineBytes = firstLineBytes
+        self.fieldBytes = fieldBytes
+        self.fieldCount = fieldCount
+    }
+}
+
+/// Progress through a block of CRLF-terminated lines ending in an empty line: a head, or a trailer
+/// section. Bytes are scanned once, however many reads the block arrives in.
+public struct HeadScanner: Sendable {
+    /// Offset from the reader index up to which bytes have been scanned.
+    private var scanned = 0
+    /// Offset where the current line starts.
+    private var lineStart = 0
+    /// Bytes of the first line including its CRLF, once seen (0 for a trailer section, which has none).
+    public private(set) var firstLineLength: Int?
+    /// Field lines seen so far.
+    public private(set) var fieldCount = 0
+
+    /// A scanner for a head, which starts with a start line.
+    public init() {}
+
+    /// A scanner for a trailer section: field lines only.
+    public static var trailers: HeadScanner {
+        var scanner = HeadScanner()
+        scanner.firstLineLength = 0
+        return scanner
+    }
+
+    /// Scans `buffer`'s readable bytes for the empty line ending the block. Returns the block's length
+    /// including that line, or nil when more bytes are needed. Refuses a line not ended by CRLF and a
+    /// block over `limits` as soon as it sees one, complete or not.
+    public mutating func scan(_ buffer: ByteBuffer, limits: HeadLimits) throws(MessageSyntaxError) -> Int? {
+        let outcome: Result<Int?, MessageSyntaxError> = buffer.withUnsafeReadableBytes { bytes in
+            Result { () throws(MessageSyntaxError) in try self.scan(bytes, limits: limits) }
+        }
+        return try outcome.get()
+    }
+
+    private mutating func scan(_ bytes: UnsafeRawBufferPointer, limits: HeadLimits) throws(MessageSyntaxError) -> Int? {
+        while self.scanned < bytes.count {
+            guard let lf = MessageSyntax.indexOfLF(in: bytes, from: self.scanned) else {
+                self.scanned = bytes.count
+                break
+            }
+            guard lf > self.lineStart, bytes[lf - 1] == 0x0D else {
+                throw .malformed("line not terminated by CRLF")
+            }
+            let lineLength = lf + 1 - self.lineStart
+            self.scanned = lf + 1
+            self.lineStart = lf + 1
+            guard let firstLineLength = self.firstLineLength else {
+                guard lineLength - 2 <= limits.firstLineBytes else { throw .firstLineTooLong }
+                self.firstLineLength = lineLength
+                continue
+            }
+            if lineLength == 2 {
+                return lf + 1
+            }
+            self.fieldCount += 1
+            guard self.fieldCount <= limits.fieldCount else { throw .tooManyFields }
+            guard lf + 1 - firstLineLength <= limits.fieldBytes + 2 else { throw .fieldsTooLarge }
+        }
+        // Incomplete: refuse as soon as the partial block is already over its limit.
+        if let first = self.firstLineLength {
+            if bytes.count - first > limits.fieldBytes + 2 { throw .fieldsTooLarge }
+        } else if bytes.count > limits.firstLineBytes + 2 {
+            throw .firstLineTooLong
+        }
+        return nil
+    }
+}
+
+/// The parsing steps both sides share: field lines, chunk-size lines, line ends.
+public enum MessageSyntax {
+    /// Calls `body` with each field line of a complete head block (as ``HeadScanner`` found it), from
+    /// `start` (the first line's length) to the block's final CRLF, without its CRLF.
+    public static func forEachFieldLine(
+        in block: UnsafeRawBufferPointer, from start: Int, _ body: (UnsafeRawBufferPointer) throws(MessageSyntaxError) -> Void
+    ) throws(MessageSyntaxError) {
+        var lineStart = start
+        while lineStart < block.count - 2 {
+            var lineEnd = lineStart
+            while block[lineEnd] != 0x0D { lineEnd += 1 }
+            try body(UnsafeRawBufferPointer(rebasing: block[lineStart..<lineEnd]))
+            lineStart = lineEnd + 2
+        }
+    }
+
+    /// Parses `field-name ":" OWS field-value OWS` (RFC 9112 §5). Refuses obs-fold, a name that is not a
+    /// token and control bytes in the value. Whitespace between name and colon is refused unless
+    /// `trimmingSpaceBeforeColon`: a server must reject it in a request, a proxy must remove it from a
+    /// response (§5.1).
+    public static func parseField(
+        _ line: UnsafeRawBufferPointer, trimmingSpaceBeforeColon: Bool = false
+    ) throws(MessageSyntaxError) -> (name: String, value: String) {
+        let count = line.count
+        guard count > 0, line[0] != 0x20, line[0] != 0x09 else {
+            throw .malformed("obsolete line folding in header")
+        }
+        var colon = 0
+        while colon < count, line[colon] != UInt8(ascii: ":") { colon += 1 }
+        guard colon < count else { throw .malformed("malformed header field") }
+        var nameEnd = colon
+        if trimmingSpaceBeforeColon {
+            while nameEnd > 0, line[nameEnd - 1] == 0x20 || line[nameEnd - 1] == 0x09 { nameEnd -= 1 }
+        }
+        let nameBytes = UnsafeRawBufferPointer(rebasing: line[0..<nameEnd])
+        let name: String
+        if let common = CommonFieldNames.name(spelledAs: nameBytes) {
+            name = common
+        } else {
+            var index = 0
+            while index < nameEnd, Token.isTokenByte(line[index]) { index += 1 }
+            guard nameEnd > 0, index == nameEnd else { throw .malformed("malformed header field") }
+            name = String(decoding: nameBytes, as: UTF8.self)
+        }
+        var valueStart = colon + 1
+        var valueEnd = count
+        while valueStart < valueEnd, line[valueStart] == 0x20 || line[valueStart] == 0x09 { valueStart += 1 }
+        while valueEnd > valueStart, line[valueEnd - 1] == 0x20 || line[valueEnd - 1] == 0x09 { valueEnd -= 1 }
+        var index = valueStart
+        while index < valueEnd {
+            let byte = line[index]
+            guard byte >= 0x20 ? byte != 0x7F : byte == 0x09 else { throw .malformed("control character in header value") }
+            index += 1
+        }
+        return (name, String(decoding: UnsafeRawBufferPointer(rebasing: line[valueStart..<valueEnd]), as: UTF8.self))
+    }
+
+    /// The offset of the first LF in `bytes` at or after `start`.
+    public static func indexOfLF(in bytes: UnsafeRawBufferPointer, from start: Int) -> Int? {
+        guard let base = bytes.baseAddress, start < bytes.count else { return nil }
+        guard let found = memchr(base + start, 0x0A, bytes.count - start) else { return nil }
+        return base.distance(to: UnsafeRawPointer(found))
+    }
+
+    /// Whether `bytes` are exactly `literal`'s.
+    public static func equals(_ bytes: Slice<UnsafeRawBufferPointer>, _ literal: StaticString) -> Bool {
+        guard bytes.count == literal.utf8CodeUnitCount else { return false }
+        return bytes.isEmpty || memcmp(bytes.base.baseAddress! + bytes.startIndex, literal.utf8Start, bytes.count) == 0
+    }
+}
+
+/// Bytes read but not yet decodable (a head or chunk line cut by the read's end), kept for the next read.
+public struct UndecodedBytes: Sendable {
+    private var rest: ByteBuffer?
+
+    public init() {}
+
+    /// What was kept, followed by `bytes`: the input for the next decoding pass.
+    public mutating func take(followedBy bytes: ByteBuffer) -> ByteBuffer {
+        guard var rest = self.rest else { return bytes }
+        self.rest = nil
+        var bytes = bytes
+        rest.writeBuffer(&bytes)
+        return rest
+    }
+
+    /// Keeps what a decoding pass left of `bytes`.
+    public mutating func keep(_ bytes: ByteBuffer) {
+        self.rest = bytes.readableBytes > 0 ? bytes : nil
+    }
+}
+
+/// The field names most messages carry, as most senders spell them. A name read from the wire that matches
+/// one exactly is this constant: no validation, no new string.
+enum CommonFieldNames {
+    /// Sorted by length: a lookup compares only the spellings of the length it was given.
+    private static let spellings: [StaticString] = [
+        "Age", "Via", "Host", "Date", "ETag", "Vary", "Range", "Server", "Accept", "Cookie", "Pragma", "Expires",
+        "Referer", "Location", "Forwarded", "Connection", "Set-Cookie", "Keep-Alive", "User-Agent",
+        "Content-Type", "Cache-Control", "Last-Modified", "Accept-Ranges", "If-None-Match", "Authorization",
+        "Content-Range", "Content-Length", "Accept-Encoding", "Accept-Language", "X-Forwarded-For",
+        "Content-Encoding", "If-Modified-Since", "Transfer-Encoding",
+    ]
+    /// The same names as strings, made once.
+    private static let names: [String] = Self.spellings.map { $0.description }
+    /// For each length, the index of the first spelling at least that long.
+    private static let firstOfLength: [Int] = (0...Self.maxLength + 1).map { length in
+        Self.spellings.firstIndex { $0.utf8CodeUnitCount >= length } ?? Self.spellings.count
+    }
+    private static let maxLength = 17
+
+    /// The constant spelled exactly as `bytes`, if there is one.
+    static func name(spelledAs bytes: UnsafeRawBufferPointer) -> String? {
+        let count = bytes.count
+        guard count <= Self.maxLength, let base = bytes.baseAddress else { return nil }
+        for index in Self.firstOfLength[count]..<Self.firstOfLength[count + 1]
+        where memcmp(Self.spellings[index].utf8Start, base, count) == 0 {
+            return Self.names[index]
+        }
+        return nil
+    }
+}
+
+/// Decodes a chunked body (RFC 9112 §7.1): chunk-size lines, chunk data, the last chunk and the trailer
+/// section, whose fields are discarded (§7.1.2 lets a recipient that removes the chunking drop them).
+public struct ChunkedBodyDecoder: Sendable {
+    private enum State: Sendable {
+        case sizeLine
+        case data(remaining: Int)
+        case dataEnd
+        case trailers(HeadScanner)
+    }
+
+    /// What one step decoded.
+    public enum Step {
+        /// A piece of chunk data.
+        case data(ByteBuffer)
+        /// The last chunk and the trailer section: the body is complete.
+        case end
+        /// Nothing more can be decoded until more bytes arrive.
+        case needMoreData
+    }
+
+    /// Longest chunk-size line, extensions included.
+    private let maxSizeLineBytes: Int
+    /// Limits on the trailer section.
+    private let trailerLimits: HeadLimits
+    private var state = State.sizeLine
+    /// The sum of the chunk sizes announced so far: a body limit can refuse a chunk before its data.
+    public private(set) var announcedBytes = 0
+
+    public init(maxSizeLineBytes: Int, trailerLimits: HeadLimits) {
+        self.maxSizeLineBytes = maxSizeLineBytes
+        self.trailerLimits = trailerLimits
+    }
+
+    /// Decodes from `buffer` until it yields data or the end, or needs more bytes.
+    public mutating func step(_ buffer: inout ByteBuffer) throws(MessageSyntaxError) -> Step {
+        while true {
+            switch self.state {
+            case .sizeLine:
+                guard let size = try self.readSizeLine(&buffer) else { return .needMoreData }
+                self.announcedBytes += size
+                self.state = size == 0 ? .trailers(.trailers) : .data(remaining: size)
+            case .data(let remaining):
+                guard buffer.readableBytes > 0 else { return .needMoreData }
+                let part = buffer.readSlice(length: min(remaining, buffer.readableBytes))!
+                let left = remaining - part.readableBytes
+                self.state = left == 0 ? .dataEnd : .data(remaining: left)
+                return .data(part)
+            case .dataEnd:
+                guard buffer.readableBytes >= 2 else { return .needMoreData }
+                guard buffer.readInteger(as: UInt16.self) == 0x0D0A else {
+                    throw .malformed("chunk data not followed by CRLF")
+                }
+                self.state = .sizeLine
+            case .trailers(var scanner):
+                guard let end = try scanner.scan(buffer, limits: self.trailerLimits) else {
+                    self.state = .trailers(scanner)
+                    return .needMoreData
+                }
+                buffer.moveReaderIndex(forwardBy: end)
+                self.state = .sizeLine
+                self.announcedBytes = 0
+                return .end
+            }
+        }
+    }
+
+    /// Reads `chunk-size [ chunk-ext ] CRLF`; nil if the line is incomplete.
+    private func readSizeLine(_ buffer: inout ByteBuffer) throws(MessageSyntaxError) -> Int? {
+        let limit = self.maxSizeLineBytes
+        let outcome: Result<(size: Int, length: Int)?, MessageSyntaxError> = buffer.withUnsafeReadableBytes { bytes in
+            Result { () throws(MessageSyntaxError) in try Self.parseSizeLine(bytes, limit: limit) }
+        }
+        guard let parsed = try outcome.get() else { return nil }
+        buffer.moveReaderIndex(forwardBy: parsed.length)
+        return parsed.size
+    }
+
+    private static func parseSizeLine(
+        _ bytes: UnsafeRawBufferPointer, limit: Int
+    ) throws(MessageSyntaxError) -> (size: Int, length: Int)? {
+        guard let lf = MessageSyntax.indexOfLF(in: bytes, from: 0) else {
+            if bytes.count > limit + 2 { throw .malformed("chunk extensions too long") }
+            return nil
+        }
+        guard lf <= limit + 1 else { throw .malformed("chunk extensions too long") }
+        guard lf > 0, bytes[lf - 1] == 0x0D else { throw .malformed("chunk size not ended by CRLF") }
+        var size = 0
+        var index = 0
+        while index < lf - 1, let digit = Self.hexValue(bytes[index]) {
+            guard index < 15 else { throw .malformed("chunk size too large") }
+            size = size << 4 | digit
+            index += 1
+        }
+        guard index > 0 else { throw .malformed("invalid chunk size") }
+        var rest = index
+        while rest < lf - 1, bytes[rest] == 0x20 || bytes[rest] == 0x09 { rest += 1 }
+        if rest < lf - 1 {
+            guard bytes[rest] == UInt8(ascii: ";") else { throw .malformed("invalid chunk size") }
+            guard bytes[rest..<(lf - 1)].allSatisfy({ $0 == 0x09 || ($0 >= 0x20 && $0 != 0x7F) }) else {
+                throw .malformed("control character in chunk extension")
+            }
+        }
+        return (size, lf + 1)
+    }
+
+    private static func hexValue(_ byte: UInt8) -> Int? {
+        switch byte {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): return Int(byte - UInt8(ascii: "0"))
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): return Int(byte - UInt8(ascii: "a") + 10)
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): return Int(byte - UInt8(ascii: "A") + 10)
+        default: return nil
+        }
+    }
+}
