@@ -47,6 +47,32 @@ struct PersistenceTests {
         #expect(try store.checkIntegrity(verifyDigests: true).isConsistent)
     }
 
+    @Test("body ids are never reused across a reopen, fills begun and finished in one commit included")
+    func bodyIDsAdvance() async throws {
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        var earlier: [UInt64] = []
+        do {
+            let store = try CacheStore.open(directory: directory.path)
+            // Begun, written and finished without waiting in between: most land in one writer batch together.
+            var fills: [Fill] = []
+            for index in 0..<20 {
+                let fill = try store.beginFill(primaryKey: "http://ids.test/\(index)", metadata: testMetadata())
+                try fill.append(testBytes(seed: UInt64(index), count: 500 + index * 300))
+                fills.append(fill)
+            }
+            for fill in fills { earlier.append(try await fill.finish().bodyID.rawValue) }
+            #expect(try store.stats().pendingBytes == 0)
+            #expect(try store.checkIntegrity(verifyDigests: true).isConsistent)
+            store.close()
+        }
+        let store = try CacheStore.open(directory: directory.path)
+        defer { store.close() }
+        let next = try await store.store("http://ids.test/after", testBytes(seed: 99, count: 100))
+        #expect(next.bodyID.rawValue > earlier.max()!)
+        #expect(try store.checkIntegrity(verifyDigests: true).isConsistent)
+    }
+
     @Test("byte ranges read across chunk boundaries", arguments: [
         (0, 10), (262_100, 262_200), (262_128, 262_128 * 2), (5, 800_000), (800_000, 800_001), (0, 800_001), (3, 3),
     ])

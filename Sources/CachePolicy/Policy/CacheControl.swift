@@ -74,10 +74,9 @@ public struct CacheControl: Equatable, Sendable {
     /// Parses every line of a `Cache-Control` field, in order.
     public init(fieldValues: some Sequence<String>) {
         self.init()
-        for line in fieldValues {
-            for member in FieldSyntax.listMembers(line[...]) {
-                self.apply(Self.directive(member))
-            }
+        for var line in fieldValues {
+            // Read in place: every response's field goes through here.
+            line.withUTF8 { self.parse(line: $0) }
         }
     }
 
@@ -100,56 +99,107 @@ public struct CacheControl: Equatable, Sendable {
         }
     }
 
+    /// The directives Larder knows; others are ignored.
+    private enum Directive: String, CaseIterable {
+        case maxAge = "max-age", sharedMaxAge = "s-maxage", minFresh = "min-fresh"
+        case staleWhileRevalidate = "stale-while-revalidate", staleIfError = "stale-if-error", maxStale = "max-stale"
+        case noCache = "no-cache", `private` = "private", noStore = "no-store", noTransform = "no-transform"
+        case `public` = "public", mustRevalidate = "must-revalidate", proxyRevalidate = "proxy-revalidate"
+        case mustUnderstand = "must-understand", immutable = "immutable", onlyIfCached = "only-if-cached"
+
+        /// The directive `name` spells in any letter case (`name` holds token bytes only).
+        init?(spelledAs name: Slice<UnsafeBufferPointer<UInt8>>) {
+            for directive in Self.allCases where directive.rawValue.utf8.count == name.count {
+                // Folding with 0x20 maps only letters onto the lowercase letters and '-' onto itself among tokens.
+                if zip(directive.rawValue.utf8, name).allSatisfy({ $0 == $1 | 0x20 }) {
+                    self = directive
+                    return
+                }
+            }
+            return nil
+        }
+    }
+
     /// A directive's argument as written.
-    enum Argument: Equatable {
+    private enum Argument: Equatable {
         case none
         case value(String)
         case invalid
     }
 
-    /// Splits one list member into a lowercased name and its argument; `nil` when it does not start with a token.
-    static func directive(_ member: Substring) -> (name: String, argument: Argument)? {
-        let utf8 = member.utf8
-        let nameEnd = utf8.firstIndex { !Token.isTokenByte($0) } ?? utf8.endIndex
-        guard nameEnd != utf8.startIndex else { return nil }
-        // Directives are almost always sent in lowercase: lowercase only what needs it.
-        let hasUppercase = utf8[..<nameEnd].contains { $0 >= UInt8(ascii: "A") && $0 <= UInt8(ascii: "Z") }
-        let name = hasUppercase ? String(member[..<nameEnd]).lowercased() : String(member[..<nameEnd])
-        let rest = member[nameEnd...]
-        if rest.isEmpty { return (name, .none) }
-        guard rest.utf8.first == UInt8(ascii: "=") else { return (name, .invalid) }
-        let value = rest.dropFirst()
-        if Token.isToken(value) { return (name, .value(String(value))) }
-        if let unquoted = FieldSyntax.unquote(value) { return (name, .value(unquoted)) }
-        return (name, .invalid)
+    /// Splits a line into list members — on commas outside quoted strings, each trimmed of `OWS`, empty ones
+    /// dropped (RFC 9110 §5.6.1) — and applies each.
+    private mutating func parse(line bytes: UnsafeBufferPointer<UInt8>) {
+        var start = 0
+        var inQuotes = false
+        var escaped = false
+        for index in 0..<bytes.count {
+            let byte = bytes[index]
+            if escaped {
+                escaped = false
+            } else if inQuotes && byte == UInt8(ascii: "\\") {
+                escaped = true
+            } else if byte == UInt8(ascii: "\"") {
+                inQuotes.toggle()
+            } else if byte == UInt8(ascii: ","), !inQuotes {
+                self.parse(member: bytes[start..<index])
+                start = index + 1
+            }
+        }
+        self.parse(member: bytes[start..<bytes.count])
     }
 
-    private mutating func apply(_ directive: (name: String, argument: Argument)?) {
-        guard let (name, argument) = directive else { return }
-        switch name {
-        case "max-age": Self.setFirst(&self.maxAge, Self.bound(argument))
-        case "s-maxage": Self.setFirst(&self.sharedMaxAge, Self.bound(argument))
-        case "min-fresh": Self.setFirst(&self.minFresh, Self.ignoringInvalid(argument))
-        case "stale-while-revalidate": Self.setFirst(&self.staleWhileRevalidate, Self.ignoringInvalid(argument))
-        case "stale-if-error": Self.setFirst(&self.staleIfError, Self.ignoringInvalid(argument))
-        case "max-stale":
+    /// Applies one member: `token [ "=" ( token / quoted-string ) ]`. A member that does not start with a token,
+    /// or names an unknown directive, is ignored; a malformed argument is an invalid one.
+    private mutating func parse(member untrimmed: Slice<UnsafeBufferPointer<UInt8>>) {
+        var (lower, upper) = (untrimmed.startIndex, untrimmed.endIndex)
+        let bytes = untrimmed.base
+        while lower < upper, FieldSyntax.isWhitespace(bytes[lower]) { lower += 1 }
+        while upper > lower, FieldSyntax.isWhitespace(bytes[upper - 1]) { upper -= 1 }
+        var nameEnd = lower
+        while nameEnd < upper, Token.isTokenByte(bytes[nameEnd]) { nameEnd += 1 }
+        guard nameEnd > lower, let directive = Directive(spelledAs: bytes[lower..<nameEnd]) else { return }
+        let argument: Argument
+        if nameEnd == upper {
+            argument = .none
+        } else if bytes[nameEnd] != UInt8(ascii: "=") {
+            argument = .invalid
+        } else {
+            let value = bytes[(nameEnd + 1)..<upper]
+            let text = String(decoding: UnsafeBufferPointer(rebasing: value), as: UTF8.self)
+            if !value.isEmpty, value.allSatisfy(Token.isTokenByte) {
+                argument = .value(text)
+            } else {
+                argument = FieldSyntax.unquote(text[...]).map { .value($0) } ?? .invalid
+            }
+        }
+        self.apply(directive, argument)
+    }
+
+    private mutating func apply(_ directive: Directive, _ argument: Argument) {
+        switch directive {
+        case .maxAge: Self.setFirst(&self.maxAge, Self.bound(argument))
+        case .sharedMaxAge: Self.setFirst(&self.sharedMaxAge, Self.bound(argument))
+        case .minFresh: Self.setFirst(&self.minFresh, Self.ignoringInvalid(argument))
+        case .staleWhileRevalidate: Self.setFirst(&self.staleWhileRevalidate, Self.ignoringInvalid(argument))
+        case .staleIfError: Self.setFirst(&self.staleIfError, Self.ignoringInvalid(argument))
+        case .maxStale:
             guard self.maxStale == nil else { return }
             if argument == .none {
                 self.maxStale = .unlimited
             } else if let seconds = Self.ignoringInvalid(argument) {
                 self.maxStale = .seconds(seconds)
             }
-        case "no-cache": self.noCache = Self.merge(self.noCache, Self.scope(argument))
-        case "private": self.private = Self.merge(self.private, Self.scope(argument))
-        case "no-store": self.noStore = true
-        case "no-transform": self.noTransform = true
-        case "public": self.public = true
-        case "must-revalidate": self.mustRevalidate = true
-        case "proxy-revalidate": self.proxyRevalidate = true
-        case "must-understand": self.mustUnderstand = true
-        case "immutable": self.immutable = true
-        case "only-if-cached": self.onlyIfCached = true
-        default: break
+        case .noCache: self.noCache = Self.merge(self.noCache, Self.scope(argument))
+        case .private: self.private = Self.merge(self.private, Self.scope(argument))
+        case .noStore: self.noStore = true
+        case .noTransform: self.noTransform = true
+        case .public: self.public = true
+        case .mustRevalidate: self.mustRevalidate = true
+        case .proxyRevalidate: self.proxyRevalidate = true
+        case .mustUnderstand: self.mustUnderstand = true
+        case .immutable: self.immutable = true
+        case .onlyIfCached: self.onlyIfCached = true
         }
     }
 

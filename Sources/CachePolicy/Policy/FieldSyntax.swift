@@ -88,6 +88,6 @@ enum FieldSyntax {
 
     /// The first line of field `name`, trimmed; `nil` when the field is absent.
     static func firstLine(_ headers: HTTPHeaders, _ name: String) -> Substring? {
-        headers[name].first.map { Self.trimmed($0[...]) }
+        headers.first(name: name).map { Self.trimmed($0[...]) }
     }
 }

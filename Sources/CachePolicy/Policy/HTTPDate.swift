@@ -15,11 +15,22 @@ public enum HTTPDate {
     /// Parses an HTTP-date. `now` is needed only for the RFC 850 form, whose two-digit year is read as the most
     /// recent matching year that is not more than 50 years in the future (RFC 9110 §5.6.7).
     public static func parse(_ text: some StringProtocol, now: Instant) -> Instant? {
-        let bytes = Array(FieldSyntax.trimmed(Substring(text)).utf8)
-        guard bytes.count >= 24 else { return nil }
-        if bytes[3] == UInt8(ascii: ",") { return Self.parseFixdate(bytes) }
-        if bytes[3] == UInt8(ascii: " ") { return Self.parseAsctime(bytes) }
-        return Self.parseRFC850(bytes, now: now)
+        // Read in place (every response's Date goes through here); a copy only for text not stored contiguously.
+        if let parsed = text.utf8.withContiguousStorageIfAvailable({ Self.parse(bytes: $0, now: now) }) {
+            return parsed
+        }
+        return Array(text.utf8).withUnsafeBufferPointer { Self.parse(bytes: $0, now: now) }
+    }
+
+    private static func parse(bytes: UnsafeBufferPointer<UInt8>, now: Instant) -> Instant? {
+        var (lower, upper) = (0, bytes.count)
+        while lower < upper, FieldSyntax.isWhitespace(bytes[lower]) { lower += 1 }
+        while upper > lower, FieldSyntax.isWhitespace(bytes[upper - 1]) { upper -= 1 }
+        let b = UnsafeBufferPointer(rebasing: bytes[lower..<upper])
+        guard b.count >= 24 else { return nil }
+        if b[3] == UInt8(ascii: ",") { return Self.parseFixdate(b) }
+        if b[3] == UInt8(ascii: " ") { return Self.parseAsctime(b) }
+        return Self.parseRFC850(b, now: now)
     }
 
     /// Formats an instant as IMF-fixdate, the only form a sender may generate (RFC 9110 §5.6.7).
@@ -47,7 +58,7 @@ public enum HTTPDate {
     static let monthNames = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
 
     /// `Sun, 06 Nov 1994 08:49:37 GMT`
-    private static func parseFixdate(_ b: [UInt8]) -> Instant? {
+    private static func parseFixdate(_ b: Bytes) -> Instant? {
         guard b.count == 29, Self.isDayName(b[0..<3]),
             b[4] == space, b[7] == space, b[11] == space, b[16] == space, b[25] == space,
             Self.matchesGMT(b[26..<29]),
@@ -57,7 +68,7 @@ public enum HTTPDate {
     }
 
     /// `Sunday, 06-Nov-94 08:49:37 GMT`
-    private static func parseRFC850(_ b: [UInt8], now: Instant) -> Instant? {
+    private static func parseRFC850(_ b: Bytes, now: Instant) -> Instant? {
         guard let comma = b.firstIndex(of: UInt8(ascii: ",")), Self.isName(b[0..<comma], in: Self.longDayNames),
             b.count == comma + 24
         else { return nil }
@@ -76,7 +87,7 @@ public enum HTTPDate {
     }
 
     /// `Sun Nov  6 08:49:37 1994`
-    private static func parseAsctime(_ b: [UInt8]) -> Instant? {
+    private static func parseAsctime(_ b: Bytes) -> Instant? {
         guard b.count == 24, Self.isDayName(b[0..<3]), b[7] == space, b[10] == space,
             b[19] == space, let month = Self.month(b[4..<7]), let year = Self.number(b[20..<24])
         else { return nil }
@@ -86,11 +97,13 @@ public enum HTTPDate {
         return Self.instant(year: year, month: month, day: day, time: b[11..<19])
     }
 
+    private typealias Bytes = UnsafeBufferPointer<UInt8>
+
     private static let space = UInt8(ascii: " ")
     private static let dash = UInt8(ascii: "-")
 
     /// `HH:MM:SS` added to a calendar day, with each part range-checked (a leap second `60` is allowed).
-    private static func instant(year: Int64, month: Int64, day: Int64, time: ArraySlice<UInt8>) -> Instant? {
+    private static func instant(year: Int64, month: Int64, day: Int64, time: Slice<Bytes>) -> Instant? {
         let t = time.startIndex
         guard time.count == 8, time[t + 2] == UInt8(ascii: ":"), time[t + 5] == UInt8(ascii: ":"),
             let hour = Self.number(time[t..<(t + 2)]), let minute = Self.number(time[(t + 3)..<(t + 5)]),
@@ -101,7 +114,7 @@ public enum HTTPDate {
         return Instant(secondsSinceEpoch: days * 86_400 + hour * 3600 + minute * 60 + second)
     }
 
-    private static func number(_ digits: ArraySlice<UInt8>) -> Int64? {
+    private static func number(_ digits: Slice<Bytes>) -> Int64? {
         var value: Int64 = 0
         for byte in digits {
             guard byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9") else { return nil }
@@ -112,11 +125,11 @@ public enum HTTPDate {
 
     /// Whether `bytes` spell `name` (ASCII letters only) in any letter case; compared in place, as this runs for
     /// every date read.
-    private static func spells(_ bytes: ArraySlice<UInt8>, _ name: String) -> Bool {
+    private static func spells(_ bytes: Slice<Bytes>, _ name: String) -> Bool {
         name.utf8.count == bytes.count && zip(name.utf8, bytes).allSatisfy { $0 | 0x20 == $1 | 0x20 }
     }
 
-    private static func isName(_ bytes: ArraySlice<UInt8>, in names: [String]) -> Bool {
+    private static func isName(_ bytes: Slice<Bytes>, in names: [String]) -> Bool {
         names.contains { Self.spells(bytes, $0) }
     }
 
@@ -129,17 +142,19 @@ public enum HTTPDate {
     private static let foldedDayNames = Self.dayNames.map { Self.folded($0.utf8)! }
     private static let foldedMonthNames = Self.monthNames.map { Self.folded($0.utf8)! }
 
-    private static func isDayName(_ bytes: ArraySlice<UInt8>) -> Bool {
+    private static func isDayName(_ bytes: Slice<Bytes>) -> Bool {
         Self.folded(bytes).map(Self.foldedDayNames.contains) ?? false
     }
 
-    private static func month(_ bytes: ArraySlice<UInt8>) -> Int64? {
+    private static func month(_ bytes: Slice<Bytes>) -> Int64? {
         Self.folded(bytes).flatMap { Self.foldedMonthNames.firstIndex(of: $0) }.map { Int64($0) + 1 }
     }
 
-    private static func matchesGMT(_ bytes: ArraySlice<UInt8>) -> Bool {
-        Self.spells(bytes, "GMT")
+    private static func matchesGMT(_ bytes: Slice<Bytes>) -> Bool {
+        Self.folded(bytes) == Self.foldedGMT
     }
+
+    private static let foldedGMT = Self.folded("GMT".utf8)!
 
     private static func daysIn(month: Int64, year: Int64) -> Int64 {
         switch month {

@@ -36,7 +36,9 @@ public struct ResponseDirectives: Equatable, Sendable {
     /// Selects the governing directives of a response (RFC 9213 §2.1).
     public init(response headers: HTTPHeaders, configuration: PolicyConfiguration) {
         let name = configuration.targetedFieldName
-        if configuration.honoursTargetedField, let targeted = CacheControl(targetedFieldValues: headers[name]) {
+        if configuration.honoursTargetedField, headers.contains(name: name),
+            let targeted = CacheControl(targetedFieldValues: headers[name])
+        {
             self.init(cacheControl: targeted, source: .targeted(name))
         } else {
             self.init(cacheControl: CacheControl(headers), source: .cacheControl)

@@ -14,7 +14,8 @@ extension Mutation {
         if !completion.tail.isEmpty {
             try self.writeChunk(fill.bodyID, completion.chunkCount - 1, completion.tail)
         }
-        guard var own = try self.body(fill.bodyID), own.state == .filling else {
+        let begunHere = self.begunAndFinishing.contains(fill.bodyID)
+        guard var own = begunHere ? BodyRecord.filling() : try self.body(fill.bodyID), own.state == .filling else {
             throw .integrity("\(fill.bodyID) is not filling at finish")
         }
         var bodyID = fill.bodyID
@@ -35,7 +36,7 @@ extension Mutation {
             if completion.size >= Self.smallestDeduplicatedBody {
                 try self.txn.put(self.db.digests, completion.digest.bytes, Keys.body(fill.bodyID))
             }
-            try self.txn.delete(self.db.pending, Keys.body(fill.bodyID))
+            if !begunHere { try self.txn.delete(self.db.pending, Keys.body(fill.bodyID)) }
             self.counters.add(.pendingBytes, -completion.size)
             self.counters.add(.physicalBytes, completion.size)
             self.counters.add(.bodies, 1)

@@ -22,6 +22,11 @@ struct Mutation {
     var claimed: [BodyID] = []
     /// Bodies released while pinned by this transaction.
     var deferred: [BodyID] = []
+    /// Fills begun in this transaction that also finish in it: their body is written once, complete, and
+    /// is never committed as filling (nor listed in `pending`, which exists for fills a crash interrupts).
+    private(set) var begunAndFinishing: Set<BodyID> = []
+    /// The highest body id begun in this transaction: `nextBody` moves past it when the transaction is saved.
+    private var highestBegun: UInt64?
 
     init(txn: Transaction, db: Databases, pins: BodyPins, recency: Recency, counters: Counters) {
         self.txn = txn
@@ -31,8 +36,19 @@ struct Mutation {
         self.counters = counters
     }
 
-    /// Writes the counters and the recency clock.
+    /// Writes the counters, the recency clock and the next body id.
     func save() throws(StoreError) {
+        if let highest = self.highestBegun {
+            let stored = try self.txn.get(self.db.meta, MetaKey.nextBody).map { (bytes) throws(StoreError) -> UInt64 in
+                var reader = RecordReader(bytes, what: "nextBody")
+                return try reader.read(UInt64.self)
+            } ?? 0
+            if highest >= stored {
+                var writer = RecordWriter(capacity: 8)
+                writer.write(highest + 1)
+                try self.txn.put(self.db.meta, MetaKey.nextBody, writer.bytes)
+            }
+        }
         try self.txn.put(self.db.meta, MetaKey.counters, self.counters.encoded())
         var clock = RecordWriter(capacity: 8)
         clock.write(self.recency.currentTick)
@@ -50,19 +66,16 @@ struct Mutation {
         try self.txn.put(self.db.bodies, Keys.body(id), record.encoded())
     }
 
-    /// Records a new filling body and lists it in `pending` so a crash leaves it to start-up cleanup.
-    func beginBody(_ id: BodyID) throws(StoreError) {
+    /// Records a new filling body and lists it in `pending` so a crash leaves it to start-up cleanup — unless
+    /// it also finishes in this transaction (`finishesHere`): then ``complete(_:_:)`` writes its record once.
+    mutating func beginBody(_ id: BodyID, finishesHere: Bool) throws(StoreError) {
+        self.highestBegun = max(self.highestBegun ?? 0, id.rawValue)
+        if finishesHere {
+            self.begunAndFinishing.insert(id)
+            return
+        }
         try self.putBody(id, .filling())
         try self.txn.put(self.db.pending, Keys.body(id), [])
-        let stored = try self.txn.get(self.db.meta, MetaKey.nextBody).map { (bytes) throws(StoreError) -> UInt64 in
-            var reader = RecordReader(bytes, what: "nextBody")
-            return try reader.read(UInt64.self)
-        } ?? 0
-        if id.rawValue >= stored {
-            var writer = RecordWriter(capacity: 8)
-            writer.write(id.rawValue + 1)
-            try self.txn.put(self.db.meta, MetaKey.nextBody, writer.bytes)
-        }
     }
 
     mutating func writeChunk(_ id: BodyID, _ index: UInt32, _ bytes: [UInt8]) throws(StoreError) {

@@ -58,9 +58,16 @@ extension Writer {
     /// Runs the operations in one write transaction. On failure nothing of it is kept.
     private func apply(_ operations: [WriteOperation]) -> Result<Effects, StoreError> {
         var effects = Effects()
+        // A fill's outcome is set only on this thread, after a commit: a fill without one whose finish is in this
+        // batch completes in this transaction (or the whole transaction fails and nothing of it is kept).
+        let finishing = Set(
+            operations.lazy.compactMap { operation -> BodyID? in
+                guard case .finish(let fill, _, _) = operation, fill.outcome == nil else { return nil }
+                return fill.bodyID
+            })
         let result = self.transact { (mutation) throws(StoreError) in
             for operation in operations {
-                try self.apply(operation, &mutation, &effects)
+                try self.apply(operation, finishing: finishing, &mutation, &effects)
             }
         }
         switch result {
@@ -72,13 +79,13 @@ extension Writer {
         }
     }
 
-    private func apply(_ operation: WriteOperation, _ mutation: inout Mutation, _ effects: inout Effects)
-        throws(StoreError)
-    {
+    private func apply(
+        _ operation: WriteOperation, finishing: Set<BodyID>, _ mutation: inout Mutation, _ effects: inout Effects
+    ) throws(StoreError) {
         switch operation {
         case .begin(let fill):
             guard !fill.isEnded else { return }
-            try mutation.beginBody(fill.bodyID)
+            try mutation.beginBody(fill.bodyID, finishesHere: finishing.contains(fill.bodyID))
         case .chunk(let fill, let index, let bytes):
             guard !fill.isEnded else { return }
             try mutation.writeChunk(fill.bodyID, index, bytes)
