@@ -127,53 +127,30 @@ public struct CacheControl: Equatable, Sendable {
         case invalid
     }
 
-    /// Splits a line into list members — on commas outside quoted strings, each trimmed of `OWS`, empty ones
-    /// dropped (RFC 9110 §5.6.1) — and applies each.
+    /// Applies each list member of a line: `token [ "=" ( token / quoted-string ) ]`. A member that does not
+    /// start with a token, or names an unknown directive, is ignored; a malformed argument is an invalid one.
     private mutating func parse(line bytes: UnsafeBufferPointer<UInt8>) {
-        var start = 0
-        var inQuotes = false
-        var escaped = false
-        for index in 0..<bytes.count {
-            let byte = bytes[index]
-            if escaped {
-                escaped = false
-            } else if inQuotes && byte == UInt8(ascii: "\\") {
-                escaped = true
-            } else if byte == UInt8(ascii: "\"") {
-                inQuotes.toggle()
-            } else if byte == UInt8(ascii: ","), !inQuotes {
-                self.parse(member: bytes[start..<index])
-                start = index + 1
-            }
-        }
-        self.parse(member: bytes[start..<bytes.count])
-    }
-
-    /// Applies one member: `token [ "=" ( token / quoted-string ) ]`. A member that does not start with a token,
-    /// or names an unknown directive, is ignored; a malformed argument is an invalid one.
-    private mutating func parse(member untrimmed: Slice<UnsafeBufferPointer<UInt8>>) {
-        var (lower, upper) = (untrimmed.startIndex, untrimmed.endIndex)
-        let bytes = untrimmed.base
-        while lower < upper, FieldSyntax.isWhitespace(bytes[lower]) { lower += 1 }
-        while upper > lower, FieldSyntax.isWhitespace(bytes[upper - 1]) { upper -= 1 }
-        var nameEnd = lower
-        while nameEnd < upper, Token.isTokenByte(bytes[nameEnd]) { nameEnd += 1 }
-        guard nameEnd > lower, let directive = Directive(spelledAs: bytes[lower..<nameEnd]) else { return }
-        let argument: Argument
-        if nameEnd == upper {
-            argument = .none
-        } else if bytes[nameEnd] != UInt8(ascii: "=") {
-            argument = .invalid
-        } else {
-            let value = bytes[(nameEnd + 1)..<upper]
-            let text = String(decoding: UnsafeBufferPointer(rebasing: value), as: UTF8.self)
-            if !value.isEmpty, value.allSatisfy(Token.isTokenByte) {
-                argument = .value(text)
+        FieldSyntax.forEachMember(of: bytes) { member in
+            var nameEnd = member.lowerBound
+            while nameEnd < member.upperBound, Token.isTokenByte(bytes[nameEnd]) { nameEnd += 1 }
+            guard nameEnd > member.lowerBound, let directive = Directive(spelledAs: bytes[member.lowerBound..<nameEnd])
+            else { return }
+            let argument: Argument
+            if nameEnd == member.upperBound {
+                argument = .none
+            } else if bytes[nameEnd] != UInt8(ascii: "=") {
+                argument = .invalid
             } else {
-                argument = FieldSyntax.unquote(text[...]).map { .value($0) } ?? .invalid
+                let value = bytes[(nameEnd + 1)..<member.upperBound]
+                let text = String(decoding: UnsafeBufferPointer(rebasing: value), as: UTF8.self)
+                if !value.isEmpty, value.allSatisfy(Token.isTokenByte) {
+                    argument = .value(text)
+                } else {
+                    argument = FieldSyntax.unquote(text[...]).map { .value($0) } ?? .invalid
+                }
             }
+            self.apply(directive, argument)
         }
-        self.apply(directive, argument)
     }
 
     private mutating func apply(_ directive: Directive, _ argument: Argument) {
