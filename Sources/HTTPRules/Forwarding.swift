@@ -1,3 +1,4 @@
+import NIOCore
 import NIOHTTP1
 
 /// What a proxy adds to the messages it forwards (RFC 9110 §7.6.3, RFC 7239, and the X-Forwarded-* conventions).
@@ -16,46 +17,59 @@ public enum Forwarding {
         return value
     }
 
-    /// Adds the client to X-Forwarded-For, X-Forwarded-Proto and Forwarded, as reverse proxies do.
-    ///
-    /// An incoming X-Forwarded-For or Forwarded is extended, not replaced, so a chain of proxies stays visible;
-    /// X-Forwarded-Proto describes only the hop Larder received, so it is replaced.
-    public static func addClientFields(
-        to headers: inout HTTPHeaders,
-        clientIP: String?,
-        proto: String,
-        host: String?
-    ) {
-        let client = clientIP ?? "unknown"
-        if let existing = headers.first(name: "x-forwarded-for") {
-            headers.replaceOrAdd(name: "x-forwarded-for", value: "\(existing), \(client)")
+    /// Writes this hop's Via line for a request received as `receivedVersion` (see ``viaValue(receivedVersion:pseudonym:)``).
+    public static func writeVia(to buffer: inout ByteBuffer, receivedVersion: HTTPVersion, pseudonym: String) {
+        buffer.writeStaticString("Via: ")
+        if receivedVersion == .http1_1 {
+            buffer.writeStaticString("1.1")
         } else {
-            headers.add(name: "x-forwarded-for", value: client)
+            buffer.writeDecimal(Int64(receivedVersion.major))
+            buffer.writeStaticString(".")
+            buffer.writeDecimal(Int64(receivedVersion.minor))
         }
-        headers.replaceOrAdd(name: "x-forwarded-proto", value: proto)
-
-        // Made as bytes (a String's own appends cost several times more; this runs for every reverse-mode request).
-        var element: [UInt8] = []
-        element.reserveCapacity(32 + client.utf8.count + proto.utf8.count + (host?.utf8.count ?? 0))
-        element.append(contentsOf: "for=".utf8)
-        element.append(contentsOf: Self.forwardedNode(client).utf8)
-        element.append(contentsOf: ";proto=".utf8)
-        element.append(contentsOf: proto.utf8)
-        if let host {
-            element.append(contentsOf: ";host=\"".utf8)
-            element.append(contentsOf: host.utf8)
-            element.append(UInt8(ascii: "\""))
-        }
-        let value = String(decoding: element, as: UTF8.self)
-        if let existing = headers.first(name: "forwarded") {
-            headers.replaceOrAdd(name: "forwarded", value: "\(existing), \(value)")
-        } else {
-            headers.add(name: "forwarded", value: value)
-        }
+        buffer.writeStaticString(" ")
+        buffer.writeString(pseudonym)
+        buffer.writeStaticString("\r\n")
     }
 
-    /// A node for Forwarded's `for=`: IPv6 addresses are quoted and bracketed (RFC 7239 §6).
-    static func forwardedNode(_ ip: String) -> String {
-        ip.utf8.contains(UInt8(ascii: ":")) ? "\"[\(ip)]\"" : ip
+    /// Writes X-Forwarded-For, X-Forwarded-Proto and Forwarded lines recording the client, as reverse proxies do.
+    ///
+    /// The values the request arrived with (`receivedFor`, `receivedForwarded`: its lines joined) are extended, not
+    /// replaced, so a chain of proxies stays visible; X-Forwarded-Proto describes only the hop Larder received, so it
+    /// is replaced (the caller drops the received lines of all three).
+    public static func writeClientFields(
+        to buffer: inout ByteBuffer, clientIP: String?, proto: String, host: String?,
+        receivedFor: String?, receivedForwarded: String?
+    ) {
+        let client = clientIP ?? "unknown"
+        buffer.writeStaticString("X-Forwarded-For: ")
+        if let receivedFor {
+            buffer.writeString(receivedFor)
+            buffer.writeStaticString(", ")
+        }
+        buffer.writeString(client)
+        buffer.writeStaticString("\r\nX-Forwarded-Proto: ")
+        buffer.writeString(proto)
+        buffer.writeStaticString("\r\nForwarded: ")
+        if let receivedForwarded {
+            buffer.writeString(receivedForwarded)
+            buffer.writeStaticString(", ")
+        }
+        buffer.writeStaticString("for=")
+        if client.utf8.contains(UInt8(ascii: ":")) {
+            buffer.writeStaticString("\"[")
+            buffer.writeString(client)
+            buffer.writeStaticString("]\"")
+        } else {
+            buffer.writeString(client)
+        }
+        buffer.writeStaticString(";proto=")
+        buffer.writeString(proto)
+        if let host {
+            buffer.writeStaticString(";host=\"")
+            buffer.writeString(host)
+            buffer.writeStaticString("\"")
+        }
+        buffer.writeStaticString("\r\n")
     }
 }

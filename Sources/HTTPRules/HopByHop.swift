@@ -18,24 +18,31 @@ extension HTTPHeaders {
     /// one more that keeps the rest in a new list: nothing is allocated when nothing is removed, and a response
     /// with `Connection: keep-alive`, the common case, loses that one field without its value being split up.
     public mutating func removeHopByHop(alsoRemoving extra: [String] = []) {
-        var options: [Substring] = []
-        var found = false
-        for (name, value) in self where Self.isFixedHopByHop(name) || Self.isListed(name, in: extra) {
-            found = true
-            if equalsIgnoringCase(name, "connection") {
-                Self.appendOptions(of: value, to: &options, skippingHopByHop: true)
-            }
-        }
-        guard found else { return }
+        guard self.hasHopByHop(alsoRemoving: extra) else { return }
         var kept: [(String, String)] = []
         kept.reserveCapacity(self.count)
-        for field in self
-        where !Self.isFixedHopByHop(field.name) && !Self.isListed(field.name, in: extra)
-            && !options.contains(where: { equalsIgnoringCase(field.name, $0) })
-        {
-            kept.append(field)
-        }
+        self.forEachForwardable(alsoRemoving: extra) { kept.append(($0, $1)) }
         self = HTTPHeaders(kept)
+    }
+
+    /// Calls `body` with each field ``removeHopByHop(alsoRemoving:)`` would keep, in order: for writing a
+    /// forwarded message straight from the received fields.
+    public func forEachForwardable(alsoRemoving extra: [String] = [], _ body: (String, String) -> Void) {
+        var options: [Substring] = []
+        for (name, value) in self where equalsIgnoringCase(name, "connection") {
+            Self.appendOptions(of: value, to: &options, skippingHopByHop: true)
+        }
+        for (name, value) in self
+        where !Self.isFixedHopByHop(name) && !Self.isListed(name, in: extra)
+            && !options.contains(where: { equalsIgnoringCase(name, $0) })
+        {
+            body(name, value)
+        }
+    }
+
+    /// Whether any field is hop-by-hop or named in `extra`: one pass over the names, each looked at in place.
+    private func hasHopByHop(alsoRemoving extra: [String]) -> Bool {
+        self.contains { Self.isFixedHopByHop($0.name) || Self.isListed($0.name, in: extra) }
     }
 
     /// Whether `name` is one of `names`, ignoring case.

@@ -38,6 +38,18 @@ extension ByteBuffer {
         }
     }
 
+    /// Writes one field as `name: value` and CRLF.
+    public mutating func writeHeaderField(_ name: String, _ value: String) {
+        self.writeWithUnsafeMutableBytes(minimumWritableBytes: name.utf8.count + value.utf8.count + 4) { out in
+            var writer = RawWriter(out)
+            writer.append(utf8Of: name)
+            writer.append(": ")
+            writer.append(utf8Of: value)
+            writer.append("\r\n")
+            return writer.count
+        }
+    }
+
     /// Writes each field as `name: value` and CRLF, in order (the empty line ending a head is not included).
     /// Room for all of them is made once and each field copied in place, not four buffer writes per field.
     public mutating func writeHeaderFields(_ fields: HTTPHeaders) {

@@ -2,6 +2,21 @@ import HTTPRules
 import NIOCore
 import NIOHTTP1
 
+/// A request head in wire form (request line, fields, the empty line), with what its connection must know.
+public struct RequestHead {
+    public var bytes: ByteBuffer
+    /// The response to a HEAD request has no body.
+    public var method: HTTPMethod
+    /// The body parts that follow are framed as chunks (the head says `Transfer-Encoding: chunked`).
+    public var isChunked: Bool
+
+    public init(bytes: ByteBuffer, method: HTTPMethod, isChunked: Bool) {
+        self.bytes = bytes
+        self.method = method
+        self.isChunked = isChunked
+    }
+}
+
 /// Receives one response from an ``UpstreamConnection``, on the connection's event loop.
 public protocol UpstreamResponseDelegate: AnyObject {
     /// A final response's head (interim 1xx responses are skipped), and how its body is framed.
@@ -72,9 +87,8 @@ public final class UpstreamConnection: ChannelDuplexHandler, RemovableChannelHan
 
     // MARK: Sending a request
 
-    /// Starts an exchange: writes the request head (flushed with the first body part or the end). The
-    /// head's framing fields are sent as they are: a chunked request's body parts are framed as chunks.
-    public func send(head: HTTPRequestHead, delegate: any UpstreamResponseDelegate) {
+    /// Starts an exchange: writes the request head (flushed with the first body part or the end).
+    public func send(_ head: RequestHead, delegate: any UpstreamResponseDelegate) {
         guard let context, self.state == .idle else {
             delegate.upstream(self, didFail: UpstreamError(.closedEarly, "connection to \(self.origin) is not usable"))
             return
@@ -83,16 +97,12 @@ public final class UpstreamConnection: ChannelDuplexHandler, RemovableChannelHan
         self.state = .awaitingHead
         self.originKeepsAlive = true
         self.decoder.expectResponse(to: head.method)
-        self.sendsChunked = head.headers.isChunked
+        self.sendsChunked = head.isChunked
         self.touch()
         if self.timeoutTask == nil {
             self.scheduleTimeout(context: context)
         }
-        var buffer = context.channel.allocator.buffer(capacity: 512)
-        buffer.writeRequestLine(method: head.method, target: head.uri, version: head.version)
-        buffer.writeHeaderFields(head.headers)
-        buffer.writeStaticString("\r\n")
-        context.write(self.wrapOutboundOut(.byteBuffer(buffer)), promise: nil)
+        context.write(self.wrapOutboundOut(.byteBuffer(head.bytes)), promise: nil)
     }
 
     public func sendBodyPart(_ part: ByteBuffer) {

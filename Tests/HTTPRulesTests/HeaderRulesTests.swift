@@ -1,4 +1,5 @@
 import HTTPRules
+import NIOCore
 import NIOHTTP1
 import Testing
 
@@ -82,12 +83,27 @@ struct HeaderRulesTests {
 
     @Test("X-Forwarded-For and Forwarded are extended; X-Forwarded-Proto is replaced")
     func forwardedFields() {
-        var headers = HTTPHeaders([
-            ("X-Forwarded-For", "203.0.113.7"), ("X-Forwarded-Proto", "https"), ("Forwarded", "for=203.0.113.7"),
-        ])
-        Forwarding.addClientFields(to: &headers, clientIP: "::1", proto: "http", host: "example.com")
-        #expect(headers["x-forwarded-for"] == ["203.0.113.7, ::1"])
-        #expect(headers["x-forwarded-proto"] == ["http"])
-        #expect(headers["forwarded"] == ["for=203.0.113.7, for=\"[::1]\";proto=http;host=\"example.com\""])
+        var buffer = ByteBuffer()
+        Forwarding.writeClientFields(
+            to: &buffer, clientIP: "::1", proto: "http", host: "example.com",
+            receivedFor: "203.0.113.7, 198.51.100.2", receivedForwarded: "for=203.0.113.7")
+        #expect(String(buffer: buffer) == """
+            X-Forwarded-For: 203.0.113.7, 198.51.100.2, ::1\r
+            X-Forwarded-Proto: http\r
+            Forwarded: for=203.0.113.7, for="[::1]";proto=http;host="example.com"\r
+
+            """)
+        buffer.clear()
+        Forwarding.writeClientFields(
+            to: &buffer, clientIP: "192.0.2.1", proto: "http", host: nil, receivedFor: nil, receivedForwarded: nil)
+        #expect(String(buffer: buffer) == "X-Forwarded-For: 192.0.2.1\r\nX-Forwarded-Proto: http\r\nForwarded: for=192.0.2.1;proto=http\r\n")
+    }
+
+    @Test("Via on a forwarded request names the version it was received in")
+    func viaLine() {
+        var buffer = ByteBuffer()
+        Forwarding.writeVia(to: &buffer, receivedVersion: .http1_0, pseudonym: "larder")
+        Forwarding.writeVia(to: &buffer, receivedVersion: .http1_1, pseudonym: "larder")
+        #expect(String(buffer: buffer) == "Via: 1.0 larder\r\nVia: 1.1 larder\r\n")
     }
 }

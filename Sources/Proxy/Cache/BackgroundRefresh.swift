@@ -32,12 +32,12 @@ final class BackgroundRefresh: UpstreamResponseDelegate {
     }
 
     /// Sends `head` (the routed request with the conditional fields) to `origin`.
-    func start(head: HTTPRequestHead, origin: Origin, allowInternal: Bool) {
+    func start(head: RequestHead, origin: Origin, allowInternal: Bool) {
         self.pool.connection(to: origin, allowInternal: allowInternal).assumeIsolated().whenComplete { result in
             switch result {
             case .success(let connection):
                 self.requestTime = self.cache.clock()
-                connection.send(head: head, delegate: self)
+                connection.send(head, delegate: self)
                 connection.sendEnd()
             case .failure:
                 self.endLease { $0.abandon() }

@@ -52,7 +52,7 @@ extension ProxyHandler {
         guard let context, case .exchange(let request, let allow) = exchange.route else {
             return lease.abandon()
         }
-        let upstreamHead = request.head(adding: conditionalHeaders)
+        let upstreamHead = request.head(adding: conditionalHeaders, allocator: context.channel.allocator)
         BackgroundRefresh(
             cache: cache, key: key, lease: lease, revision: revision, request: exchange.request,
             pool: self.shared.upstreams.pool(for: context.eventLoop), eventLoop: context.eventLoop

@@ -310,11 +310,11 @@ final class ProxyHandler: ChannelDuplexHandler, RequestPartSink {
     }
 
     private func startForwarding(_ exchange: Exchange, over connection: UpstreamConnection, pendingBody: [ByteBuffer]) {
-        guard case .exchange(let request, _)? = exchange.route else { return }
-        let head = request.head
+        guard let context, case .exchange(let request, _)? = exchange.route else { return }
+        let head = request.head(allocator: context.channel.allocator)
         exchange.upstream = .http(connection)
         exchange.requestTime = self.shared.cache?.clock() ?? 0
-        connection.send(head: head, delegate: self)
+        connection.send(head, delegate: self)
         if exchange.expectsContinue && !exchange.requestEnded {
             exchange.expectsContinue = false
             self.send(.head(HTTPResponseHead(version: .http1_1, status: .continue)))

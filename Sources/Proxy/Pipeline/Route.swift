@@ -75,36 +75,57 @@ final class UpstreamRequest {
     /// Fields Larder adds itself (the validators of a conditional request it makes).
     var addedFields = HTTPHeaders()
 
-    /// The head every mode writes the same way: origin-form target, hop-by-hop fields removed (RFC 9110
-    /// §7.6.1), Expect answered here and not forwarded, Via added (§7.6.3), framing written by Larder; then
-    /// the client fields of reverse mode and Larder's own fields.
-    var head: HTTPRequestHead { self.head(adding: self.addedFields) }
-
-    /// ``head`` with `added` as Larder's own fields in place of ``addedFields``.
-    func head(adding added: HTTPHeaders) -> HTTPRequestHead {
-        var headers = self.client.headers
-        headers.removeHopByHop(alsoRemoving: ["expect", "content-length"])
+    /// The head every mode writes the same way, in wire form: origin-form target, hop-by-hop fields removed
+    /// (RFC 9110 §7.6.1), Expect answered here and not forwarded, Host set, Via added (§7.6.3), framing written by
+    /// Larder; then the client fields of reverse mode and Larder's own fields (``addedFields``, or `added`), which
+    /// replace any the client sent under the same names. Written straight from the client's fields, with no
+    /// intermediate field list.
+    func head(adding added: HTTPHeaders? = nil, allocator: ByteBufferAllocator) -> RequestHead {
+        let added = added ?? self.addedFields
         let addressed = self.authority?.description
-        headers.replaceOrAdd(name: "host", value: self.host(addressed: addressed))
-        Forwarding.appendVia(to: &headers, receivedVersion: self.client.version, pseudonym: self.via)
+        let headers = self.client.headers
+        var replaced = self.recordsClient ? Self.replacedRecordingClient : Self.replaced
+        for (name, _) in added { replaced.append(name) }
+        var buffer = allocator.buffer(capacity: 512)
+        buffer.writeRequestLine(method: self.client.method, target: self.target.pathAndQuery, version: .http1_1)
+        headers.forEachForwardable(alsoRemoving: replaced) { name, value in
+            buffer.writeHeaderField(name, value)
+        }
+        buffer.writeHeaderField("Host", self.preservesHost ? (addressed ?? self.origin.hostField) : self.origin.hostField)
+        Forwarding.writeVia(to: &buffer, receivedVersion: self.client.version, pseudonym: self.via)
         switch self.framing {
-        case .length(let length): headers.add(name: "content-length", value: String(length))
-        case .chunked: headers.add(name: "transfer-encoding", value: "chunked")
+        case .length(let length):
+            buffer.writeStaticString("Content-Length: ")
+            buffer.writeDecimal(Int64(length))
+            buffer.writeStaticString("\r\n")
+        case .chunked:
+            buffer.writeStaticString("Transfer-Encoding: chunked\r\n")
         case .none, .untilClose:
             let method = self.client.method
             if method == .POST || method == .PUT || method == .PATCH {
-                headers.add(name: "content-length", value: "0")
+                buffer.writeStaticString("Content-Length: 0\r\n")
             }
         }
         if self.recordsClient {
-            Forwarding.addClientFields(
-                to: &headers, clientIP: self.clientIP, proto: "http", host: addressed)
+            Forwarding.writeClientFields(
+                to: &buffer, clientIP: self.clientIP, proto: "http", host: addressed,
+                receivedFor: Self.joinedLines(headers, "x-forwarded-for"),
+                receivedForwarded: Self.joinedLines(headers, "forwarded"))
         }
-        for (name, value) in added {
-            headers.replaceOrAdd(name: name, value: value)
-        }
-        return HTTPRequestHead(
-            version: .http1_1, method: self.client.method, uri: self.target.pathAndQuery, headers: headers)
+        buffer.writeHeaderFields(added)
+        buffer.writeStaticString("\r\n")
+        return RequestHead(bytes: buffer, method: self.client.method, isChunked: self.framing == .chunked)
+    }
+
+    /// Client fields every head leaves out because Larder writes its own (framing, Host) or answers them (Expect).
+    private static let replaced = ["expect", "content-length", "host"]
+    /// ``replaced``, and the fields reverse mode rewrites to record the client.
+    private static let replacedRecordingClient = UpstreamRequest.replaced + ["x-forwarded-for", "x-forwarded-proto", "forwarded"]
+
+    /// The lines of field `name` joined as one list, or nil when there are none.
+    private static func joinedLines(_ headers: HTTPHeaders, _ name: String) -> String? {
+        guard headers.contains(name: name) else { return nil }
+        return headers[name].joined(separator: ", ")
     }
 }
 
