@@ -67,7 +67,9 @@ enum FieldSyntax {
 
     /// The members of every line of the field `name`, in order.
     static func listMembers(_ headers: HTTPHeaders, _ name: String) -> [Substring] {
-        headers[name].flatMap { Self.listMembers($0[...]) }
+        // Most fields asked for here are absent: a look at the names spares listing no lines.
+        guard headers.contains(name: name) else { return [] }
+        return headers[name].flatMap { Self.listMembers($0[...]) }
     }
 
     /// The content of a complete `quoted-string` (RFC 9110 §5.6.4) with its escapes removed, or `nil` when `text`

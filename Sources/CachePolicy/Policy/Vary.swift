@@ -18,11 +18,26 @@ public enum Vary: Hashable, Sendable, Codable {
 
     /// Reads every line of the response's `Vary` field.
     public init(response headers: HTTPHeaders) {
-        let members = FieldSyntax.listMembers(headers, "vary").map { $0.lowercased() }
-        if members.contains("*") {
+        self.init(members: FieldSyntax.listMembers(headers, "vary"))
+    }
+
+    /// Reads the lines of a `Vary` field given as values (as a stored field list holds them).
+    public init(lines: [String]) {
+        var members: [Substring] = []
+        for line in lines { members += FieldSyntax.listMembers(line[...]) }
+        self.init(members: members)
+    }
+
+    private init(members: [Substring]) {
+        guard !members.isEmpty else {
+            self = .fields([])  // most responses
+            return
+        }
+        let names = members.map { $0.lowercased() }
+        if names.contains("*") {
             self = .any
         } else {
-            self = .fields(Array(Set(members)).sorted())
+            self = .fields(Array(Set(names)).sorted())
         }
     }
 

@@ -314,7 +314,11 @@ struct StreamingFill: Sendable {
     init(view: FillView, expectedLength: Int64?) {
         self.view = view
         self.expectedLength = expectedLength
-        self.vary = Vary(response: HTTPHeaders(view.metadata.headers.map { ($0.name, $0.value) }))
+        var varyLines: [String] = []
+        for field in view.metadata.headers where field.name.utf8.count == 4 && field.name.lowercased() == "vary" {
+            varyLines.append(field.value)
+        }
+        self.vary = Vary(lines: varyLines)
         self.secondaryKey = String(decoding: view.secondaryKey, as: UTF8.self)
     }
 
