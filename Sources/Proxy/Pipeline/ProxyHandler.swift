@@ -597,22 +597,25 @@ final class ProxyHandler: ChannelDuplexHandler, RequestPartSink {
 // MARK: - Upstream responses
 
 extension ProxyHandler: UpstreamResponseDelegate {
+    private static let framingFields = ["content-length"]
+
     func upstream(_ connection: UpstreamConnection, didReceiveHead head: HTTPResponseHead, framing: BodyFraming) {
         guard self.context != nil, let exchange = self.exchange, exchange.httpConnection === connection else { return }
         if exchange.revision != nil, self.applyValidation(head, to: exchange, over: connection) { return }
         var headers = head.headers
-        headers.removeHopByHop()
+        // Framing is Larder's own: the origin's Content-Length goes in the same pass as the hop-by-hop fields
+        // (a bodiless response keeps it: it describes the body a GET would have had).
+        headers.removeHopByHop(alsoRemoving: framing == .none ? [] : Self.framingFields)
         Forwarding.appendVia(to: &headers, receivedVersion: head.version, pseudonym: self.shared.configuration.viaName)
         let clientSpeaks11 = exchange.request.version.minor >= 1
         switch framing {
         case .length(let length):
-            headers.replaceOrAdd(name: "content-length", value: String(length))
+            headers.add(name: "Content-Length", value: String(length))
         case .chunked where clientSpeaks11:
             headers.add(name: "transfer-encoding", value: "chunked")
         case .chunked, .untilClose:
             // The end is marked by closing the connection, as the origin did: no framing is invented
             // that would present a body cut short as complete.
-            headers.remove(name: "content-length")
             exchange.keepAlive = false
         case .none:
             break
