@@ -18,10 +18,20 @@ extension HTTPHeaders {
     /// one more that keeps the rest in a new list: nothing is allocated when nothing is removed, and a response
     /// with `Connection: keep-alive`, the common case, loses that one field without its value being split up.
     public mutating func removeHopByHop(alsoRemoving extra: [String] = []) {
-        guard self.hasHopByHop(alsoRemoving: extra) else { return }
+        var options: [Substring] = []
+        var found = false
+        for (name, value) in self where Self.isFixedHopByHop(name) || Self.isListed(name, in: extra) {
+            found = true
+            if equalsIgnoringCase(name, "connection") {
+                Self.appendOptions(of: value, to: &options, skippingHopByHop: true)
+            }
+        }
+        guard found else { return }
         var kept: [(String, String)] = []
         kept.reserveCapacity(self.count)
-        self.forEachForwardable(alsoRemoving: extra) { kept.append(($0, $1)) }
+        for field in self where Self.isForwardable(field.name, alsoRemoving: extra, options: options) {
+            kept.append(field)
+        }
         self = HTTPHeaders(kept)
     }
 
@@ -32,17 +42,15 @@ extension HTTPHeaders {
         for (name, value) in self where equalsIgnoringCase(name, "connection") {
             Self.appendOptions(of: value, to: &options, skippingHopByHop: true)
         }
-        for (name, value) in self
-        where !Self.isFixedHopByHop(name) && !Self.isListed(name, in: extra)
-            && !options.contains(where: { equalsIgnoringCase(name, $0) })
-        {
+        for (name, value) in self where Self.isForwardable(name, alsoRemoving: extra, options: options) {
             body(name, value)
         }
     }
 
-    /// Whether any field is hop-by-hop or named in `extra`: one pass over the names, each looked at in place.
-    private func hasHopByHop(alsoRemoving extra: [String]) -> Bool {
-        self.contains { Self.isFixedHopByHop($0.name) || Self.isListed($0.name, in: extra) }
+    /// Whether field `name` travels on: not hop-by-hop, not in `extra`, not named by the Connection field (`options`).
+    private static func isForwardable(_ name: String, alsoRemoving extra: [String], options: [Substring]) -> Bool {
+        !Self.isFixedHopByHop(name) && !Self.isListed(name, in: extra)
+            && !options.contains(where: { equalsIgnoringCase(name, $0) })
     }
 
     /// Whether `name` is one of `names`, ignoring case.
