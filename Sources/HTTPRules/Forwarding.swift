@@ -17,7 +17,8 @@ public enum Forwarding {
         return value
     }
 
-    /// Writes this hop's Via line for a request received as `receivedVersion` (see ``viaValue(receivedVersion:pseudonym:)``).
+    /// Writes this hop's Via line for a request received as `receivedVersion`
+    /// (see ``viaValue(receivedVersion:pseudonym:)``).
     public static func writeVia(to buffer: inout ByteBuffer, receivedVersion: HTTPVersion, pseudonym: String) {
         buffer.writeStaticString("Via: ")
         if receivedVersion == .http1_1 {

@@ -101,7 +101,8 @@ public enum MessageSyntax {
     /// Calls `body` with each field line of a complete head block (as ``HeadScanner`` found it), from
     /// `start` (the first line's length) to the block's final CRLF, without its CRLF.
     public static func forEachFieldLine(
-        in block: UnsafeRawBufferPointer, from start: Int, _ body: (UnsafeRawBufferPointer) throws(MessageSyntaxError) -> Void
+        in block: UnsafeRawBufferPointer, from start: Int,
+        _ body: (UnsafeRawBufferPointer) throws(MessageSyntaxError) -> Void
     ) throws(MessageSyntaxError) {
         var lineStart = start
         while lineStart < block.count - 2 {
@@ -147,7 +148,9 @@ public enum MessageSyntax {
         var index = valueStart
         while index < valueEnd {
             let byte = line[index]
-            guard byte >= 0x20 ? byte != 0x7F : byte == 0x09 else { throw .malformed("control character in header value") }
+            guard byte >= 0x20 ? byte != 0x7F : byte == 0x09 else {
+                throw .malformed("control character in header value")
+            }
             index += 1
         }
         return (name, String(decoding: UnsafeRawBufferPointer(rebasing: line[valueStart..<valueEnd]), as: UTF8.self))

@@ -75,7 +75,8 @@ public struct ResponseDecoder: Sendable {
                     return nil
                 }
                 let block = buffer.readSlice(length: end)!
-                let head = try Self.parseHead(block, statusLineLength: scanner.firstLineLength!, fieldCount: scanner.fieldCount)
+                let head = try Self.parseHead(
+                    block, statusLineLength: scanner.firstLineLength!, fieldCount: scanner.fieldCount)
                 let code = head.status.code
                 if code >= 100 && code < 200 {
                     // Interim (100 Continue, 103 Early Hints): the final response follows. 101 would switch
@@ -144,7 +145,8 @@ public struct ResponseDecoder: Sendable {
                 // Gathered as pairs, made into fields at once (`HTTPHeaders.add` checks each name again).
                 var fields: [(String, String)] = []
                 fields.reserveCapacity(fieldCount)
-                try MessageSyntax.forEachFieldLine(in: bytes, from: statusLineLength) { line throws(MessageSyntaxError) in
+                try MessageSyntax.forEachFieldLine(in: bytes, from: statusLineLength) {
+                    line throws(MessageSyntaxError) in
                     fields.append(try MessageSyntax.parseField(line, trimmingSpaceBeforeColon: true))
                 }
                 return HTTPResponseHead(version: version, status: status, headers: HTTPHeaders(fields))
@@ -170,7 +172,9 @@ public struct ResponseDecoder: Sendable {
         }
         var code = 0
         for byte in line[(start + 9)..<(start + 12)] {
-            guard byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9") else { throw .malformed("malformed status code") }
+            guard byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9") else {
+                throw .malformed("malformed status code")
+            }
             code = code * 10 + Int(byte - UInt8(ascii: "0"))
         }
         guard code >= 100, code <= 599 else { throw .malformed("status code \(code) out of range") }
@@ -182,8 +186,8 @@ public struct ResponseDecoder: Sendable {
         }
         var status = HTTPResponseStatus(statusCode: code)
         if case .custom = status, !reason.isEmpty {
-            status = HTTPResponseStatus(
-                statusCode: code, reasonPhrase: String(decoding: UnsafeRawBufferPointer(rebasing: reason), as: UTF8.self))
+            let phrase = String(decoding: UnsafeRawBufferPointer(rebasing: reason), as: UTF8.self)
+            status = HTTPResponseStatus(statusCode: code, reasonPhrase: phrase)
         }
         return (version, status)
     }

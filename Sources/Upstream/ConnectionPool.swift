@@ -56,7 +56,8 @@ public final class ConnectionPool {
         let loop = self.eventLoop
         return self.connector.connect(to: origin, on: loop, allowInternal: allowInternal) { channel in
             channel.eventLoop.makeCompletedFuture {
-                try channel.pipeline.syncOperations.addHandler(UpstreamConnection(origin: origin, readTimeout: readTimeout))
+                let connection = UpstreamConnection(origin: origin, readTimeout: readTimeout)
+                try channel.pipeline.syncOperations.addHandler(connection)
             }
         }.flatMapThrowing { channel in
             try channel.pipeline.syncOperations.handler(type: UpstreamConnection.self)

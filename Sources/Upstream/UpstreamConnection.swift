@@ -35,8 +35,8 @@ public protocol UpstreamResponseDelegate: AnyObject {
 /// One keep-alive HTTP/1.1 connection to an origin, carrying one exchange at a time.
 ///
 /// It is the connection's only handler: it writes requests in wire form and parses responses itself
-/// (``ResponseDecoder``), handing response parts to its delegate. It enforces the read timeout (no response head, or a
-/// stalled body) and turns a connection that closes mid-response into ``UpstreamError/Kind/closedEarly``
+/// (``ResponseDecoder``), handing response parts to its delegate. It enforces the read timeout (no response
+/// head, or a stalled body) and turns a connection that closes mid-response into ``UpstreamError/Kind/closedEarly``
 /// so a cut-short body is never passed on as complete. All methods must be called on its event loop.
 public final class UpstreamConnection: ChannelDuplexHandler, RemovableChannelHandler {
     public typealias InboundIn = ByteBuffer
@@ -123,9 +123,8 @@ public final class UpstreamConnection: ChannelDuplexHandler, RemovableChannelHan
         guard let context else { return }
         if self.sendsChunked {
             self.sendsChunked = false
-            context.write(
-                self.wrapOutboundOut(.byteBuffer(ChunkedFraming.lastChunk(trailers: nil, allocator: context.channel.allocator))),
-                promise: nil)
+            let lastChunk = ChunkedFraming.lastChunk(trailers: nil, allocator: context.channel.allocator)
+            context.write(self.wrapOutboundOut(.byteBuffer(lastChunk)), promise: nil)
         }
         context.flush()
     }

@@ -96,7 +96,9 @@ struct HeaderRulesTests {
         buffer.clear()
         Forwarding.writeClientFields(
             to: &buffer, clientIP: "192.0.2.1", proto: "http", host: nil, receivedFor: nil, receivedForwarded: nil)
-        #expect(String(buffer: buffer) == "X-Forwarded-For: 192.0.2.1\r\nX-Forwarded-Proto: http\r\nForwarded: for=192.0.2.1;proto=http\r\n")
+        #expect(
+            String(buffer: buffer)
+                == "X-Forwarded-For: 192.0.2.1\r\nX-Forwarded-Proto: http\r\nForwarded: for=192.0.2.1;proto=http\r\n")
     }
 
     @Test("Via on a forwarded request names the version it was received in")

@@ -91,7 +91,8 @@ final class UpstreamRequest {
         headers.forEachForwardable(alsoRemoving: replaced) { name, value in
             buffer.writeHeaderField(name, value)
         }
-        buffer.writeHeaderField("Host", self.preservesHost ? (addressed ?? self.origin.hostField) : self.origin.hostField)
+        let host = self.preservesHost ? (addressed ?? self.origin.hostField) : self.origin.hostField
+        buffer.writeHeaderField("Host", host)
         Forwarding.writeVia(to: &buffer, receivedVersion: self.client.version, pseudonym: self.via)
         switch self.framing {
         case .length(let length):
@@ -120,7 +121,8 @@ final class UpstreamRequest {
     /// Client fields every head leaves out because Larder writes its own (framing, Host) or answers them (Expect).
     private static let replaced = ["expect", "content-length", "host"]
     /// ``replaced``, and the fields reverse mode rewrites to record the client.
-    private static let replacedRecordingClient = UpstreamRequest.replaced + ["x-forwarded-for", "x-forwarded-proto", "forwarded"]
+    private static let replacedRecordingClient =
+        UpstreamRequest.replaced + ["x-forwarded-for", "x-forwarded-proto", "forwarded"]
 
     /// The lines of field `name` joined as one list, or nil when there are none.
     private static func joinedLines(_ headers: HTTPHeaders, _ name: String) -> String? {

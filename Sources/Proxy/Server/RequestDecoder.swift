@@ -43,7 +43,9 @@ struct RequestDecoder {
 
     /// Decodes what it can of `buffer` into `sink`: `.continue` while a step consumed something,
     /// `.needMoreData` when the rest must wait for more bytes. Throws a ``RequestRejection``.
-    mutating func decode(buffer: inout ByteBuffer, to sink: some RequestPartSink) throws(RequestRejection) -> DecodingState {
+    mutating func decode(
+        buffer: inout ByteBuffer, to sink: some RequestPartSink
+    ) throws(RequestRejection) -> DecodingState {
         do {
             return try self.step(&buffer, to: sink)
         } catch let error as MessageSyntaxError {
@@ -140,7 +142,8 @@ struct RequestDecoder {
             return RequestRejection(
                 .requestHeaderFieldsTooLarge, "header fields larger than \(self.limits.maxHeaderBytes) bytes")
         case .tooManyFields:
-            return RequestRejection(.requestHeaderFieldsTooLarge, "more than \(self.limits.maxHeaderCount) header fields")
+            return RequestRejection(
+                .requestHeaderFieldsTooLarge, "more than \(self.limits.maxHeaderCount) header fields")
         }
     }
 

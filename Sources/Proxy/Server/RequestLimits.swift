@@ -17,6 +17,7 @@ public struct RequestLimits: Sendable, Hashable {
 
     /// The head's limits as the shared scanner takes them (also a trailer section's).
     var head: HeadLimits {
-        HeadLimits(firstLineBytes: self.maxRequestLineBytes, fieldBytes: self.maxHeaderBytes, fieldCount: self.maxHeaderCount)
+        HeadLimits(
+            firstLineBytes: self.maxRequestLineBytes, fieldBytes: self.maxHeaderBytes, fieldCount: self.maxHeaderCount)
     }
 }
