@@ -80,55 +80,51 @@ extension HTTPHeaders {
     }
 
     /// True when the Connection field carries the `close` option (RFC 9112 §9.6).
-    public var requestsClose: Bool {
-        self.connectionOptions.contains { equalsIgnoringCase($0, "close") }
-    }
+    public var requestsClose: Bool { self.hasConnectionOption("close") }
 
     /// True when the Connection field carries the `keep-alive` option (HTTP/1.0 persistence).
-    public var requestsKeepAlive: Bool {
-        self.connectionOptions.contains { equalsIgnoringCase($0, "keep-alive") }
-    }
+    public var requestsKeepAlive: Bool { self.hasConnectionOption("keep-alive") }
 
-    /// The options of every `Connection` line (RFC 9110 §7.6.1: a comma-separated list of tokens), trimmed of
-    /// whitespace, empty members dropped. Read for every message, so it works on bytes in place and costs one
-    /// pass over the names when `Connection` is absent.
-    var connectionOptions: [Substring] {
-        var options: [Substring] = []
+    /// Whether a `Connection` line (RFC 9110 §7.6.1: a comma-separated list of tokens) carries `option`, compared
+    /// ignoring case over the value's bytes in place: every message is asked, most carry one option or none.
+    private func hasConnectionOption(_ option: StaticString) -> Bool {
         for (name, value) in self where equalsIgnoringCase(name, "connection") {
-            Self.appendOptions(of: value, to: &options)
+            var found = false
+            Self.forEachMember(of: value) { member, _ in
+                if !found, equalsIgnoringCase(member, option) { found = true }
+            }
+            if found { return true }
         }
-        return options
+        return false
     }
 
     /// Appends the members of one `Connection` line to `options` (with `skippingHopByHop`, those that are not
-    /// fixed hop-by-hop names anyway), scanning the value's bytes in place.
-    private static func appendOptions(of value: String, to options: inout [Substring], skippingHopByHop: Bool = false) {
+    /// fixed hop-by-hop names anyway).
+    private static func appendOptions(
+        of value: String, to options: inout [Substring], skippingHopByHop: Bool = false
+    ) {
+        var ranges: [Range<Int>] = []
+        Self.forEachMember(of: value) { member, range in
+            if skippingHopByHop, Self.isFixedHopByHop(bytes: member) { return }
+            ranges.append(range)
+        }
+        let utf8 = value.utf8
+        for range in ranges {
+            let first = utf8.index(utf8.startIndex, offsetBy: range.lowerBound)
+            options.append(value[first..<utf8.index(first, offsetBy: range.count)])
+        }
+    }
+
+    /// Calls `body` with the bytes of each member of a list-valued `value` (in place when it is contiguous) and
+    /// their range in its UTF-8.
+    private static func forEachMember(of value: String, _ body: (UnsafeBufferPointer<UInt8>, Range<Int>) -> Void) {
         func scan(_ bytes: UnsafeBufferPointer<UInt8>) {
-            var start = 0
-            for end in bytes.indices where bytes[end] == UInt8(ascii: ",") || end == bytes.count - 1 {
-                var upper = bytes[end] == UInt8(ascii: ",") ? end : end + 1
-                var lower = start
-                start = end + 1
-                while lower < upper, isWhitespace(bytes[lower]) { lower += 1 }
-                while upper > lower, isWhitespace(bytes[upper - 1]) { upper -= 1 }
-                guard lower < upper else { continue }
-                if skippingHopByHop, Self.isFixedHopByHop(bytes: UnsafeBufferPointer(rebasing: bytes[lower..<upper])) {
-                    continue
-                }
-                let utf8 = value.utf8
-                let first = utf8.index(utf8.startIndex, offsetBy: lower)
-                options.append(value[first..<utf8.index(first, offsetBy: upper - lower)])
-            }
+            MessageSyntax.forEachListMember(of: bytes) { range in body(UnsafeBufferPointer(rebasing: bytes[range]), range) }
         }
         if value.utf8.withContiguousStorageIfAvailable(scan) == nil {
             Array(value.utf8).withUnsafeBufferPointer(scan)
         }
     }
-}
-
-/// `OWS` bytes: space and horizontal tab.
-private func isWhitespace(_ byte: UInt8) -> Bool {
-    byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t")
 }
 
 /// ASCII case-insensitive equality of two field names or tokens, compared in place when both are contiguous UTF-8

@@ -96,7 +96,12 @@ public struct HeadScanner: Sendable {
     }
 }
 
-/// The parsing steps both sides share: field lines, chunk-size lines, line ends.
+/// `OWS` bytes: space and horizontal tab.
+func isOptionalWhitespace(_ byte: UInt8) -> Bool {
+    byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t")
+}
+
+/// The parsing steps both sides share: field lines, list members, line ends.
 public enum MessageSyntax {
     /// Calls `body` with each field line of a complete head block (as ``HeadScanner`` found it), from
     /// `start` (the first line's length) to the block's final CRLF, without its CRLF.
@@ -154,6 +159,34 @@ public enum MessageSyntax {
             index += 1
         }
         return (name, String(decoding: UnsafeRawBufferPointer(rebasing: line[valueStart..<valueEnd]), as: UTF8.self))
+    }
+
+    /// Calls `body` with the range of each member of a list-based field value in `bytes` (RFC 9110 §5.6.1): split
+    /// on commas outside quoted strings, trimmed of `OWS`, empty members skipped.
+    public static func forEachListMember(of bytes: UnsafeBufferPointer<UInt8>, _ body: (Range<Int>) -> Void) {
+        func member(_ lower: Int, _ upper: Int) {
+            var (lower, upper) = (lower, upper)
+            while lower < upper, isOptionalWhitespace(bytes[lower]) { lower += 1 }
+            while upper > lower, isOptionalWhitespace(bytes[upper - 1]) { upper -= 1 }
+            if lower < upper { body(lower..<upper) }
+        }
+        var start = 0
+        var inQuotes = false
+        var escaped = false
+        for index in bytes.indices {
+            let byte = bytes[index]
+            if escaped {
+                escaped = false
+            } else if inQuotes && byte == UInt8(ascii: "\\") {
+                escaped = true
+            } else if byte == UInt8(ascii: "\"") {
+                inQuotes.toggle()
+            } else if byte == UInt8(ascii: ","), !inQuotes {
+                member(start, index)
+                start = index + 1
+            }
+        }
+        member(start, bytes.count)
     }
 
     /// The offset of the first LF in `bytes` at or after `start`.

@@ -130,7 +130,7 @@ public struct CacheControl: Equatable, Sendable {
     /// Applies each list member of a line: `token [ "=" ( token / quoted-string ) ]`. A member that does not
     /// start with a token, or names an unknown directive, is ignored; a malformed argument is an invalid one.
     private mutating func parse(line bytes: UnsafeBufferPointer<UInt8>) {
-        FieldSyntax.forEachMember(of: bytes) { member in
+        MessageSyntax.forEachListMember(of: bytes) { member in
             var nameEnd = member.lowerBound
             while nameEnd < member.upperBound, Token.isTokenByte(bytes[nameEnd]) { nameEnd += 1 }
             guard nameEnd > member.lowerBound, let directive = Directive(spelledAs: bytes[member.lowerBound..<nameEnd])

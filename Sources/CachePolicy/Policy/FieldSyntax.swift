@@ -29,40 +29,12 @@ enum FieldSyntax {
     /// `listMembers(_:)` over `value`'s UTF-8, `bytes`; members are cut at ASCII bytes, so at character boundaries.
     private static func listMembers(_ value: Substring, bytes: UnsafeBufferPointer<UInt8>) -> [Substring] {
         var members: [Substring] = []
-        Self.forEachMember(of: bytes) { member in
+        MessageSyntax.forEachListMember(of: bytes) { member in
             let utf8 = value.utf8
             let first = utf8.index(utf8.startIndex, offsetBy: member.lowerBound)
             members.append(value[first..<utf8.index(first, offsetBy: member.count)])
         }
         return members
-    }
-
-    /// Calls `body` with the range of each member of a list-based field value in `bytes` (RFC 9110 §5.6.1): split
-    /// on commas outside quoted strings, trimmed of `OWS`, empty members skipped.
-    static func forEachMember(of bytes: UnsafeBufferPointer<UInt8>, _ body: (Range<Int>) -> Void) {
-        func member(_ lower: Int, _ upper: Int) {
-            var (lower, upper) = (lower, upper)
-            while lower < upper, Self.isWhitespace(bytes[lower]) { lower += 1 }
-            while upper > lower, Self.isWhitespace(bytes[upper - 1]) { upper -= 1 }
-            if lower < upper { body(lower..<upper) }
-        }
-        var start = 0
-        var inQuotes = false
-        var escaped = false
-        for index in bytes.indices {
-            let byte = bytes[index]
-            if escaped {
-                escaped = false
-            } else if inQuotes && byte == UInt8(ascii: "\\") {
-                escaped = true
-            } else if byte == UInt8(ascii: "\"") {
-                inQuotes.toggle()
-            } else if byte == UInt8(ascii: ","), !inQuotes {
-                member(start, index)
-                start = index + 1
-            }
-        }
-        member(start, bytes.count)
     }
 
     /// The members of every line of the field `name`, in order.
