@@ -20,17 +20,7 @@ public enum Forwarding {
     /// Writes this hop's Via line for a request received as `receivedVersion`
     /// (see ``viaValue(receivedVersion:pseudonym:)``).
     public static func writeVia(to buffer: inout ByteBuffer, receivedVersion: HTTPVersion, pseudonym: String) {
-        buffer.writeStaticString("Via: ")
-        if receivedVersion == .http1_1 {
-            buffer.writeStaticString("1.1")
-        } else {
-            buffer.writeDecimal(Int64(receivedVersion.major))
-            buffer.writeStaticString(".")
-            buffer.writeDecimal(Int64(receivedVersion.minor))
-        }
-        buffer.writeStaticString(" ")
-        buffer.writeString(pseudonym)
-        buffer.writeStaticString("\r\n")
+        buffer.writeHeaderField("Via", Self.viaValue(receivedVersion: receivedVersion, pseudonym: pseudonym))
     }
 
     /// Writes X-Forwarded-For, X-Forwarded-Proto and Forwarded lines recording the client, as reverse proxies do.

@@ -55,12 +55,6 @@ public struct ResponseDecoder: Sendable {
         self.state = .head(HeadScanner())
     }
 
-    /// Whether a response is expected or in progress.
-    public var isExpectingResponse: Bool {
-        if case .idle = self.state { return false }
-        return true
-    }
-
     /// The next part decoded from `buffer`, or nil when more bytes are needed.
     public mutating func next(_ buffer: inout ByteBuffer) throws(MessageSyntaxError) -> Part? {
         while true {

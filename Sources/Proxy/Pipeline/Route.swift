@@ -82,7 +82,8 @@ final class UpstreamRequest {
     /// intermediate field list.
     func head(adding added: HTTPHeaders? = nil, allocator: ByteBufferAllocator) -> RequestHead {
         let added = added ?? self.addedFields
-        let addressed = self.authority?.description
+        // The addressed authority's text, only where it is written (preserved Host, reverse mode's Forwarded).
+        let addressed = self.preservesHost || self.recordsClient ? self.authority?.description : nil
         let headers = self.client.headers
         var replaced = self.recordsClient ? Self.replacedRecordingClient : Self.replaced
         for (name, _) in added { replaced.append(name) }
