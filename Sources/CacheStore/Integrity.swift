@@ -81,8 +81,11 @@ private struct IntegrityCheck {
         try self.each(self.db.variants) { (key, value) throws(StoreError) in
             records.append((Array(key), try? VariantRecord(decoding: value)))
         }
+        var withSavedHits = 0
         for (key, record) in records {
             self.report.variants += 1
+            let saved = try self.txn.recency(of: key, self.db)
+            if saved != nil { withSavedHits += 1 }
             guard let record else {
                 self.problem("undecodable variant record")
                 continue
@@ -94,12 +97,13 @@ private struct IntegrityCheck {
             self.primaries.insert(primary)
             self.logicalBytes += record.bodySize
             self.references[record.bodyID, default: 0] += 1
-            if let saved = try self.txn.recency(of: key, self.db) {
-                if try self.txn.get(self.db.lru, Keys.lru(tick: saved.tick, variant: key)) == nil {
-                    self.problem("\(record.primaryKey) is not in the LRU order")
-                }
-            } else {
+            // A variant's place: its saved hits' tick, or the tick it was stored at (0 only in version 1 records,
+            // which always have saved recency).
+            let place = saved?.tick ?? record.tick
+            if place == 0 {
                 self.problem("\(record.primaryKey) has no recency")
+            } else if try self.txn.get(self.db.lru, Keys.lru(tick: place, variant: key)) == nil {
+                self.problem("\(record.primaryKey) is not in the LRU order")
             }
             guard let body = self.bodies[record.bodyID] else {
                 self.problem("\(record.primaryKey) points at missing \(record.bodyID)")
@@ -114,6 +118,10 @@ private struct IntegrityCheck {
         let filed = try self.txn.count(self.db.lru)
         if filed != self.report.variants {
             self.problem("the LRU order has \(filed) entries for \(self.report.variants) variants")
+        }
+        let recencyEntries = try self.txn.count(self.db.recency)
+        if recencyEntries != withSavedHits {
+            self.problem("\(recencyEntries - withSavedHits) recency entries without a variant")
         }
     }
 

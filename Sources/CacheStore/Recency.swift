@@ -5,9 +5,11 @@ import Synchronization
 /// A logical clock ticks once per hit or new variant. Hits are remembered in memory
 /// (variant key → latest tick and count) and written by the writer in batches: every
 /// `recencyFlushInterval`, when many are waiting, before each eviction and at close. In LMDB the
-/// `recency` database maps a variant key to its tick and hit count and the `lru` database orders
-/// `tick ‖ variant key`, so the least recently used variant is the first key of `lru` — found in
-/// O(log n) at any store size, with nothing to load at start-up.
+/// `lru` database orders `tick ‖ variant key`, so the least recently used variant is the first key of
+/// `lru` — found in O(log n) at any store size, with nothing to load at start-up. A variant's tick is
+/// the one in its record (when it was stored) until a hit is saved; from then on the `recency`
+/// database maps its key to the later tick and the hit count. So a fill writes no `recency` entry (a
+/// random key, a leaf page per fill) and only variants that were hit have one.
 final class Recency: Sendable {
     struct Touch: Sendable {
         var tick: UInt64

@@ -30,6 +30,39 @@ struct EvictionTests {
         }
     }
 
+    @Test("the LRU order survives a reopen, whether a variant's place is its stored tick or a saved hit's")
+    func recencyAcrossReopen() async throws {
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        var configuration = CacheStore.Configuration()
+        configuration.maxBytes = 3_670_016  // three 1 MiB bodies fit, a fourth does not
+        func key(_ name: String) -> String { "http://lru.test/\(name)" }
+        do {
+            let store = try CacheStore.open(directory: directory.path, configuration: configuration)
+            defer { store.close() }
+            let size = 4 * store.chunkSize
+            for (index, name) in ["a", "b", "c"].enumerated() {
+                try await store.store(key(name), testBytes(seed: UInt64(index), count: size))
+            }
+            store.recordHit(try #require(try store.variant(forKey: key("a"))))
+            store.recordHit(try #require(try store.variant(forKey: key("c"))))
+            try await store.flush()
+            // A replaced variant's saved hits go with it; the new one is placed by its own stored tick.
+            try await store.store(key("c"), testBytes(seed: 9, count: size))
+            #expect(try store.checkIntegrity().isConsistent)
+        }
+        let store = try CacheStore.open(directory: directory.path, configuration: configuration)
+        defer { store.close() }
+        #expect(try store.variants(forKey: key("a"), includingHits: true).map(\.hits) == [1])
+        #expect(try store.variants(forKey: key("c"), includingHits: true).map(\.hits) == [0])
+        try await store.store(key("d"), testBytes(seed: 3, count: 4 * store.chunkSize))
+        #expect(try store.variant(forKey: key("b")) == nil, "b, never hit, was stored first")
+        try await store.store(key("e"), testBytes(seed: 4, count: 4 * store.chunkSize))
+        #expect(try store.variant(forKey: key("a")) == nil, "a's hit is older than the new c")
+        #expect(try store.entries().map(\.primaryKey) == [key("c"), key("d"), key("e")])
+        #expect(try store.checkIntegrity().isConsistent)
+    }
+
     @Test("a cap on entries evicts too")
     func evictsByEntryCount() async throws {
         var configuration = CacheStore.Configuration()

@@ -9,7 +9,8 @@ struct RecordCodingTests {
         metadata: testMetadata(status: 203, tag: "codec"),
         bodyID: BodyID(rawValue: 0x0102_0304_0506_0708),
         bodySize: 123_456_789,
-        digest: SHA256.hash([1, 2, 3])
+        digest: SHA256.hash([1, 2, 3]),
+        tick: 0x1122_3344_5566_7788
     )
 
     static let valid = record.encoded()
@@ -51,6 +52,20 @@ struct RecordCodingTests {
     func roundTrips() throws {
         let decoded = try Self.valid.withUnsafeBytes { try VariantRecord(decoding: $0) }
         #expect(decoded == Self.record)
+    }
+
+    @Test("a version 1 record (no tick) decodes with tick 0; the tick reads without decoding the rest")
+    func versionOne() throws {
+        let versionOne = [1] + Array(Self.valid.dropFirst().dropLast(8))
+        let decoded = try versionOne.withUnsafeBytes { try VariantRecord(decoding: $0) }
+        var expected = Self.record
+        expected.tick = 0
+        #expect(decoded == expected)
+        #expect(try versionOne.withUnsafeBytes { try VariantRecord.tick(ofEncoded: $0) } == 0)
+        #expect(try Self.valid.withUnsafeBytes { try VariantRecord.tick(ofEncoded: $0) } == Self.record.tick)
+        #expect(throws: StoreError.corruptRecord) {
+            try ([3] + Array(Self.valid.dropFirst())).withUnsafeBytes { try VariantRecord.tick(ofEncoded: $0) }
+        }
     }
 
     @Test("variant record decoding rejects truncated and garbage bytes", arguments: Self.garbage)

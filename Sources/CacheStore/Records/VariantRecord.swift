@@ -3,12 +3,12 @@
 /// Layout, version 1 (integers big-endian, "bytes" = LEB128 length then bytes):
 /// `u8 version=1, u16 status, i64 requestTime, i64 responseTime, bytes primaryKey,
 /// bytes secondaryKey, u64 bodyID, u64 bodySize, 32 bytes digest, length headerCount,
-/// headerCount × (bytes name, bytes value), bytes annotation`.
+/// headerCount × (bytes name, bytes value), bytes annotation`. Version 2 appends `u64 tick`.
 ///
 /// A later version appends fields after these and bumps the version byte; the decoder reads
 /// every version it knows and rejects newer ones and any truncated or trailing bytes.
 struct VariantRecord: Hashable {
-    static let currentVersion: UInt8 = 1
+    static let currentVersion: UInt8 = 2
 
     var primaryKey: String
     var secondaryKey: [UInt8]
@@ -16,6 +16,10 @@ struct VariantRecord: Hashable {
     var bodyID: BodyID
     var bodySize: Int64
     var digest: Digest
+    /// The recency clock's tick when the variant was stored: its place in the LRU order until a saved hit moves
+    /// it (the `recency` entry then holds the later tick). 0 in a version 1 record, which always has a `recency`
+    /// entry: a fill writes its tick here, not there, so storing a variant touches no leaf for recency.
+    var tick: UInt64 = 0
 
     func encoded() -> [UInt8] {
         var writer = RecordWriter(capacity: 128 + self.primaryKey.utf8.count + self.metadata.headers.count * 32)
@@ -34,7 +38,18 @@ struct VariantRecord: Hashable {
             writer.writeString(field.value)
         }
         writer.writeBytes(self.metadata.annotation)
+        writer.write(self.tick)
         return writer.bytes
+    }
+
+    /// The ``tick`` of an encoded record without decoding the rest: the last eight bytes from version 2 on.
+    static func tick(ofEncoded bytes: UnsafeRawBufferPointer) throws(StoreError) -> UInt64 {
+        guard let version = bytes.first, version >= 1, version <= Self.currentVersion, bytes.count > 9 else {
+            throw .corrupt("variant record: unknown version or too short")
+        }
+        guard version >= 2 else { return 0 }
+        var reader = RecordReader(UnsafeRawBufferPointer(rebasing: bytes[(bytes.count - 8)...]), what: "variant record")
+        return try reader.read(UInt64.self)
     }
 }
 
@@ -66,6 +81,7 @@ extension VariantRecord {
             headers.append(HeaderField(name: name, value: value))
         }
         let annotation = try reader.readBytes()
+        self.tick = version >= 2 ? try reader.read(UInt64.self) : 0
         try reader.expectEnd()
         self.metadata = ResponseMetadata(
             status: status,

@@ -65,8 +65,11 @@ extension Mutation {
         return (id, record)
     }
 
-    /// Stores a variant, replacing the one with the same keys.
+    /// Stores a variant, replacing the one with the same keys, as the most recently used: its tick goes in the
+    /// record and the `lru` order (a `recency` entry waits for its first saved hit).
     mutating func putVariant(_ record: VariantRecord) throws(StoreError) {
+        var record = record
+        record.tick = self.recency.tick()
         let primary = Keys.primaryHash(record.primaryKey)
         let key = Keys.variant(primary: primary, secondary: record.secondaryKey)
         if let old = try self.txn.get(self.db.variants, key) {
@@ -82,7 +85,7 @@ extension Mutation {
         self.counters.add(.variants, 1)
         self.counters.add(.logicalBytes, record.bodySize)
         self.counters.add(.metadataBytes, Int64(encoded.count + Self.variantOverhead))
-        try self.setRecency(key, tick: self.recency.tick(), hits: 0)
+        try self.txn.put(self.db.lru, Keys.lru(tick: record.tick, variant: key), [])
     }
 
     /// Removes a variant and, if it was the key's last, the key; returns false if it was not there.
@@ -107,8 +110,8 @@ extension Mutation {
     private mutating func removeEntries(_ key: [UInt8], _ bytes: UnsafeRawBufferPointer) throws(StoreError) -> String? {
         let size = bytes.count
         let record = try? VariantRecord(decoding: bytes)
+        try self.removePlace(key, storedTick: record?.tick ?? 0)
         try self.txn.delete(self.db.variants, key)
-        try self.removeRecency(key)
         self.counters.add(.variants, -1)
         self.counters.add(.metadataBytes, -Int64(size + Self.variantOverhead))
         guard let record else { return nil }
@@ -143,30 +146,30 @@ extension Mutation {
         try self.txn.recency(of: key, self.db)
     }
 
-    func setRecency(_ key: [UInt8], tick: UInt64, hits: UInt64) throws(StoreError) {
-        if let old = try self.recencyValue(key) {
-            try self.txn.delete(self.db.lru, Keys.lru(tick: old.tick, variant: key))
-        }
-        var value = RecordWriter(capacity: 16)
-        value.write(tick)
-        value.write(hits)
-        try self.txn.put(self.db.recency, key, value.bytes)
-        try self.txn.put(self.db.lru, Keys.lru(tick: tick, variant: key), [])
-    }
-
-    func removeRecency(_ key: [UInt8]) throws(StoreError) {
-        guard let old = try self.recencyValue(key) else { return }
-        try self.txn.delete(self.db.lru, Keys.lru(tick: old.tick, variant: key))
-        try self.txn.delete(self.db.recency, key)
+    /// Deletes a variant's place in the LRU order and its saved hits (`storedTick`: its record's
+    /// ``VariantRecord/tick``).
+    private func removePlace(_ key: [UInt8], storedTick: UInt64) throws(StoreError) {
+        let saved = try self.recencyValue(key)
+        try self.txn.delete(self.db.lru, Keys.lru(tick: saved?.tick ?? storedTick, variant: key))
+        if saved != nil { try self.txn.delete(self.db.recency, key) }
     }
 
     /// Saves hits recorded in memory: moves each variant to its new place in the LRU order.
     mutating func apply(_ touches: [[UInt8]: Recency.Touch]) throws(StoreError) {
         for (key, touch) in touches {
-            guard try self.txn.get(self.db.variants, key) != nil else { continue }
-            let old = try self.recencyValue(key)
-            let tick = max(touch.tick, old?.tick ?? 0)
-            try self.setRecency(key, tick: tick, hits: (old?.hits ?? 0) + touch.hits)
+            guard let record = try self.txn.get(self.db.variants, key) else { continue }
+            let storedTick = try VariantRecord.tick(ofEncoded: record)
+            let saved = try self.recencyValue(key)
+            let place = saved?.tick ?? storedTick
+            let tick = max(touch.tick, place)
+            var value = RecordWriter(capacity: 16)
+            value.write(tick)
+            value.write((saved?.hits ?? 0) + touch.hits)
+            try self.txn.put(self.db.recency, key, value.bytes)
+            if tick != place {
+                try self.txn.delete(self.db.lru, Keys.lru(tick: place, variant: key))
+                try self.txn.put(self.db.lru, Keys.lru(tick: tick, variant: key), [])
+            }
             self.counters.add(.hits, Int64(touch.hits))
         }
     }
