@@ -65,17 +65,7 @@ struct SerializedHead: Sendable {
             writer.append("\r\n")
             return writer.count
         }
-        if !self.cacheStatus.isEmpty || fields.cacheStatus != nil {
-            buffer.writeStaticString("Cache-Status: ")
-            CacheStatus.writeList(self.cacheStatus, then: fields.cacheStatus, to: &buffer)
-            buffer.writeStaticString("\r\n")
-        }
-        if let connection = fields.connection {
-            buffer.writeStaticString("connection: ")
-            buffer.writeString(connection)
-            buffer.writeStaticString("\r\n")
-        }
-        buffer.writeStaticString("\r\n")
+        buffer.writeClosingFields(cacheStatus: self.cacheStatus, then: fields.cacheStatus, connection: fields.connection)
         return buffer
     }
 }

@@ -250,9 +250,8 @@ extension ProxyHandler {
     }
 
     /// On a forwarded response: starts storing it when RFC 9111 §3 allows, invalidates after unsafe
-    /// methods (§4.4), and adds Cache-Status.
-    func applyCache(_ cache: HTTPCache, to exchange: Exchange, response: HTTPResponseHead, headers: inout HTTPHeaders) {
-        headers.removeTargetedFields(cache.policy)
+    /// methods (§4.4), and completes the exchange's Cache-Status.
+    func applyCache(_ cache: HTTPCache, to exchange: Exchange, response: HTTPResponseHead) {
         if !Invalidation.isSafe(exchange.request.method) {
             cache.invalidate(after: exchange.request, response: response)
         }
@@ -280,7 +279,6 @@ extension ProxyHandler {
         }
         exchange.lease = nil
         exchange.cacheStatus?.forwardStatus = Int(response.status.code)
-        exchange.cacheStatus?.append(to: &headers)
     }
 
     /// On the response to a revalidation: a matching 304 or an error under stale-if-error means the

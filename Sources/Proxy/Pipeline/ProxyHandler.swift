@@ -597,38 +597,39 @@ final class ProxyHandler: ChannelDuplexHandler, RequestPartSink {
 // MARK: - Upstream responses
 
 extension ProxyHandler: UpstreamResponseDelegate {
-    private static let framingFields = ["content-length"]
-
     func upstream(_ connection: UpstreamConnection, didReceiveHead head: HTTPResponseHead, framing: BodyFraming) {
-        guard self.context != nil, let exchange = self.exchange, exchange.httpConnection === connection else { return }
+        guard let context, let exchange = self.exchange, exchange.httpConnection === connection else { return }
         if exchange.revision != nil, self.applyValidation(head, to: exchange, over: connection) { return }
-        var headers = head.headers
-        // Framing is Larder's own: the origin's Content-Length goes in the same pass as the hop-by-hop fields
-        // (a bodiless response keeps it: it describes the body a GET would have had).
-        headers.removeHopByHop(alsoRemoving: framing == .none ? [] : Self.framingFields)
-        Forwarding.appendVia(to: &headers, receivedVersion: head.version, pseudonym: self.shared.configuration.viaName)
-        let clientSpeaks11 = exchange.request.version.minor >= 1
+        let forwardedFraming: ForwardedResponseHead.Framing
         switch framing {
         case .length(let length):
-            headers.add(name: "Content-Length", value: String(length))
-        case .chunked where clientSpeaks11:
-            headers.add(name: "transfer-encoding", value: "chunked")
+            forwardedFraming = .contentLength(Int64(length))
+        case .chunked where exchange.request.version.minor >= 1:
+            forwardedFraming = .chunked
         case .chunked, .untilClose:
             // The end is marked by closing the connection, as the origin did: no framing is invented
             // that would present a body cut short as complete.
+            forwardedFraming = .untilClose
             exchange.keepAlive = false
         case .none:
-            break
+            forwardedFraming = .bodiless
         }
         exchange.declaredLength = framing.declaredLength
+        var removing: [String] = []
         if let cache = self.shared.cache {
-            self.applyCache(cache, to: exchange, response: head, headers: &headers)
+            self.applyCache(cache, to: exchange, response: head)
+            removing = TargetedCacheControl.fieldsToStrip(configuration: cache.policy)
         }
-        self.setPersistence(of: exchange, in: &headers)
         exchange.responseStarted = true
         exchange.log.status = head.status.code
-        let response = HTTPResponseHead(version: .http1_1, status: head.status, headers: headers)
-        self.send(.head(response))
+        let response = ForwardedResponseHead(
+            status: head.status, received: head.headers, removing: removing,
+            via: head.version == .http1_1
+                ? self.cachedAnswerVia
+                : Forwarding.viaValue(receivedVersion: head.version, pseudonym: self.shared.configuration.viaName),
+            framing: forwardedFraming, cacheStatus: exchange.cacheStatus, connection: Self.persistence(of: exchange))
+        let bytes = response.encoded(allocator: context.channel.allocator)
+        self.send(.serialized(bytes, chunked: forwardedFraming == .chunked))
     }
 
     func upstream(_ connection: UpstreamConnection, didReceiveBodyPart part: ByteBuffer) {

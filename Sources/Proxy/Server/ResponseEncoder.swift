@@ -6,10 +6,11 @@ import NIOHTTP1
 enum ResponsePart {
     /// A head to encode; a body follows, chunked when its Transfer-Encoding ends in `chunked`.
     case head(HTTPResponseHead)
-    /// A head already in wire form (a stored response's pre-serialised head, see ``SerializedHead``),
-    /// possibly followed by the start of the body. Framing is by Content-Length: any further `.body`
-    /// parts are written as they are.
-    case serialized(ByteBuffer)
+    /// A head already in wire form (a stored response's pre-serialised head, see ``SerializedHead``, or a
+    /// forwarded one, see ``ForwardedResponseHead``), possibly followed by the start of a body framed by
+    /// Content-Length. Further `.body` parts are written as they are, or as chunks when `chunked` (the head
+    /// said so, and holds no body bytes).
+    case serialized(ByteBuffer, chunked: Bool = false)
     case body(IOData)
     case end(HTTPHeaders?)
 }
@@ -33,8 +34,8 @@ struct ResponseEncoder {
             buffer.writeHeaderFields(head.headers)
             buffer.writeStaticString("\r\n")
             emit(.byteBuffer(buffer))
-        case .serialized(let bytes):
-            self.isChunked = false
+        case .serialized(let bytes, let chunked):
+            self.isChunked = chunked
             emit(.byteBuffer(bytes))
         case .body(let part):
             guard self.isChunked else { return emit(part) }
