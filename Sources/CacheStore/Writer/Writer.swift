@@ -119,18 +119,30 @@ final class Writer: @unchecked Sendable {
     /// Waits for work; returns up to `maxBatchBytes` of queued operations (at least one), or none
     /// when recency is due for saving or the writer is stopping.
     private func nextBatch() -> ([WriteOperation], Bool) {
-        self.lock.withLock {
+        let woken: Bool? = self.lock.withLock {
+            var waited = false
             while self.queue.isEmpty && self.runState == .running {
                 let touches = self.recency.pendingCount
                 guard touches > 0 else {
                     self.lock.wait(nanoseconds: nil)
+                    waited = true
                     continue
                 }
-                if touches >= Recency.eagerFlushThreshold { return ([], false) }
+                if touches >= Recency.eagerFlushThreshold { return nil }
                 let remaining = self.lastRecencyFlush + self.settings.recencyFlushNanoseconds - monotonicNanoseconds()
-                guard remaining > 0 else { return ([], false) }
+                guard remaining > 0 else { return nil }
                 self.lock.wait(nanoseconds: remaining)
+                waited = true
             }
+            return waited && self.runState == .running
+        }
+        guard let woken else { return ([], false) }
+        // Woken by new work: first let the threads that queue it run if they share this core (an event loop under
+        // load usually has more to queue), so the batch takes what they add meanwhile. Commits come fewer and larger,
+        // and each costs pages and an fdatasync whatever it holds (docs/benchmarks.md, fifth pass). With a core of its
+        // own the writer gets the core straight back.
+        if woken { sched_yield() }
+        return self.lock.withLock {
             var count = 0
             var bytes = 0
             while count < self.queue.count {
