@@ -39,6 +39,22 @@ struct Transaction {
         guard code == 0 else { throw .lmdb(code, "mdb_put") }
     }
 
+    /// Stores `value` under `key` unless `key` is there already: then writes nothing and returns the value stored
+    /// (one B-tree descent for what a `get` and a `put` would do in two).
+    func insert(_ database: MDB_dbi, _ key: [UInt8], _ value: [UInt8]) throws(StoreError) -> UnsafeRawBufferPointer? {
+        var dataValue = MDB_val()
+        let code = value.withUnsafeBytes { valueBytes in
+            key.withUnsafeBytes { keyBytes in
+                var keyValue = MDB_val(keyBytes)
+                dataValue = MDB_val(valueBytes)
+                return mdb_put(self.handle, database, &keyValue, &dataValue, UInt32(MDB_NOOVERWRITE))
+            }
+        }
+        if code == MDB_KEYEXIST { return UnsafeRawBufferPointer(dataValue) }
+        guard code == 0 else { throw .lmdb(code, "mdb_put") }
+        return nil
+    }
+
     /// Deletes `key`; returns whether it was there.
     @discardableResult
     func delete(_ database: MDB_dbi, _ key: [UInt8]) throws(StoreError) -> Bool {

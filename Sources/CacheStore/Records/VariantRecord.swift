@@ -22,7 +22,9 @@ struct VariantRecord: Hashable {
     var tick: UInt64 = 0
 
     func encoded() -> [UInt8] {
-        var writer = RecordWriter(capacity: 128 + self.primaryKey.utf8.count + self.metadata.headers.count * 32)
+        var capacity = 128 + self.primaryKey.utf8.count + self.secondaryKey.count + self.metadata.annotation.count
+        for field in self.metadata.headers { capacity += field.name.utf8.count + field.value.utf8.count + 4 }
+        var writer = RecordWriter(capacity: capacity)
         writer.write(Self.currentVersion)
         writer.write(UInt16(clamping: self.metadata.status))
         writer.write(self.metadata.requestTime)

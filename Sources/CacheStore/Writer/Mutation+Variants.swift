@@ -72,16 +72,18 @@ extension Mutation {
         record.tick = self.recency.tick()
         let primary = Keys.primaryHash(record.primaryKey)
         let key = Keys.variant(primary: primary, secondary: record.secondaryKey)
-        if let old = try self.txn.get(self.db.variants, key) {
-            try self.removeEntries(key, old)
-        } else if try !self.hasVariants(primary) {
-            let index = Keys.index(text: record.primaryKey, primaryHash: primary)
-            try self.txn.put(self.db.keys, index, [])
-            self.counters.add(.objects, 1)
-            self.counters.add(.metadataBytes, Int64(index.count + Self.objectOverhead))
-        }
         let encoded = record.encoded()
-        try self.txn.put(self.db.variants, key, encoded)
+        if let old = try self.txn.insert(self.db.variants, key, encoded) {
+            try self.removeEntries(key, old)
+            try self.txn.put(self.db.variants, key, encoded)
+        } else {
+            // The key's first variant indexes it (its others have indexed it already).
+            let index = Keys.index(text: record.primaryKey, primaryHash: primary)
+            if try self.txn.insert(self.db.keys, index, []) == nil {
+                self.counters.add(.objects, 1)
+                self.counters.add(.metadataBytes, Int64(index.count + Self.objectOverhead))
+            }
+        }
         self.counters.add(.variants, 1)
         self.counters.add(.logicalBytes, record.bodySize)
         self.counters.add(.metadataBytes, Int64(encoded.count + Self.variantOverhead))
