@@ -469,6 +469,11 @@ scenario_miss() {
         "$(awk -v a="$l" -v o="$o" 'BEGIN { printf "%.3f", a / o }')" \
         "$(awk -v a="$n" -v o="$o" 'BEGIN { printf "%.3f", a / o }')" \
         "$(awk -v a="$v" -v o="$o" 'BEGIN { printf "%.3f", a / o }')" "≥ 1.0× best peer" "$met"
+    local lp np vp
+    lp=$(bench_median larder 2) np=$(bench_median nginx 2) vp=$(bench_median varnish 2)
+    met=$(awk -v l="$lp" -v n="$np" -v v="$vp" 'BEGIN { b = n < v ? n : v; print (l <= b ? "yes" : "no") }')
+    summary_row S5 "p99 latency" ms low "$(printf %.2f "$lp")" "$(printf %.2f "$np")" "$(printf %.2f "$vp")" \
+        "no worse than the best peer" "$met"
     stop_cache_peers miss
 }
 
