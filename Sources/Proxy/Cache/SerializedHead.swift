@@ -65,7 +65,8 @@ struct SerializedHead: Sendable {
             writer.append("\r\n")
             return writer.count
         }
-        buffer.writeClosingFields(cacheStatus: self.cacheStatus, then: fields.cacheStatus, connection: fields.connection)
+        buffer.writeClosingFields(
+            cacheStatus: self.cacheStatus, then: fields.cacheStatus, connection: fields.connection)
         return buffer
     }
 }
