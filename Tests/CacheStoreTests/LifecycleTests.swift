@@ -1,3 +1,4 @@
+import Foundation
 import CacheStore
 import TestSupport
 import Testing
@@ -22,6 +23,15 @@ struct LifecycleTests {
         defer { store.close() }
         let variant = try #require(try store.variant(forKey: "http://mode.test/a"))
         #expect(try await store.body(of: variant) == bytes)
+    }
+
+    @Test("the writer thread is named, as top -H and perf show it")
+    func writerThreadIsNamed() async throws {
+        try await withStore { _, _ in
+            let tasks = try FileManager.default.contentsOfDirectory(atPath: "/proc/self/task")
+            let names = tasks.compactMap { try? String(contentsOfFile: "/proc/self/task/\($0)/comm", encoding: .utf8) }
+            #expect(names.contains("larder-writer\n"))
+        }
     }
 
     @Test("closing aborts fills in progress; the store reopens clean")

@@ -65,6 +65,7 @@ final class Writer: @unchecked Sendable {
             { context in
                 guard let context else { return nil }
                 let writer = Unmanaged<Writer>.fromOpaque(context).takeRetainedValue()
+                Writer.nameCurrentThread("larder-writer")
                 writer.run()
                 return nil
             }, context)
@@ -75,6 +76,15 @@ final class Writer: @unchecked Sendable {
             return
         }
         self.lock.withLock { self.thread = thread }
+    }
+
+    /// Names the calling thread, as `top -H`, `perf` and /proc show it (a new thread otherwise inherits its
+    /// creator's name, here whichever thread opened the store).
+    private static func nameCurrentThread(_ name: String) {
+        let descriptor = open("/proc/thread-self/comm", O_WRONLY | O_CLOEXEC)
+        guard descriptor >= 0 else { return }
+        defer { close(descriptor) }
+        _ = name.withCString { write(descriptor, $0, strlen($0)) }
     }
 
     /// Finishes what is queued, aborts fills still open, saves recency, ends the thread and closes
