@@ -567,6 +567,16 @@ cpu_busy() {
 # ORIGIN_REQUESTS counts what reached the nginx origin during the run (ORIGIN_STATUS_URL): about 0
 # for a cache serving hits, about the request count for a miss path. WRK_SCRIPT=FILE runs every
 # request through that Lua script, given a token unique to the run (`-- TOKEN`).
+# bench_round_order ROUND: the targets in the order round ROUND (from 1) measures them: BENCH_TARGETS
+# rotated by ROUND - 1, so no target always runs first or always follows the same one (on this machine
+# the first of two identical back-to-back runs once came out 10-14% costlier than the second).
+bench_round_order() {
+    local round=$1 count=${#BENCH_TARGETS[@]} i
+    for ((i = 0; i < count; i++)); do
+        echo "${BENCH_TARGETS[$(((i + round - 1) % count))]}"
+    done
+}
+
 bench_measure_all() {
     local load_cpu=$1 proxy_cpu=$2 id round line before after o_before o_after file
     local -a extra
@@ -581,7 +591,7 @@ bench_measure_all() {
         run_wrk "$load_cpu" "$WARMUP" "${BENCH_URL[$id]}" "$BENCH_TMP/results/$id.warmup.txt" "${extra[@]}"
     done
     for ((round = 1; round <= RUNS; round++)); do
-        for id in "${BENCH_TARGETS[@]}"; do
+        for id in $(bench_round_order "$round"); do
             file="$BENCH_TMP/results/$id.run$round.txt"
             _wrk_extra "$id-$round"
             o_before=$(origin_requests)

@@ -121,7 +121,8 @@ scenario_passthrough() {
         echo "  CPU $PROXY_CPU ${bg_proxy}% busy, CPU $LOAD_CPU ${bg_load}% busy"
         echo "- Load per run: \`taskset -c $LOAD_CPU wrk -t1 -c$CONNECTIONS -d$DURATION --latency URL\`;"
         echo "  one $WARMUP warm-up run per target, then $RUNS measured round(s) of one run per target,"
-        echo "  interleaved (origin, nginx, Larder, origin, ...) so drift hits all targets alike."
+        echo "  interleaved, each round starting one target later (origin, nginx, Larder; nginx, Larder, origin; ...),"
+        echo "  so drift and a target's position in the round hit all targets alike."
         echo
         echo "$table"
         echo
@@ -353,7 +354,7 @@ scenario_big() {
         run_download "$id" 2 >/dev/null
     done
     for ((round = 1; round <= RUNS; round++)); do
-        for id in "${BENCH_TARGETS[@]}"; do
+        for id in $(bench_round_order "$round"); do
             before=$(cpu_times "$PROXY_CPU" "$LOAD_CPU")
             local o_before o_after
             o_before=$(origin_requests)
@@ -488,7 +489,7 @@ scenario_stampede() {
     bench_target larder "Larder" "${P_PORT[larder]}"
     rm -f "$BENCH_TMP"/results/*
     for ((round = 1; round <= RUNS; round++)); do
-        for id in "${BENCH_TARGETS[@]}"; do
+        for id in $(bench_round_order "$round"); do
             port=${BENCH_URL[$id]}
             key="/slow/s4-$id-$round-$(date +%s%N)"
             out=$(timeout 120 taskset -c "$LOAD_CPU" python3 "$here/client.py" stampede --port "$port" --path "$key" \
