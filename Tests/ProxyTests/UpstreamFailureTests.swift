@@ -11,9 +11,7 @@ struct UpstreamFailureTests {
     @Test("a refused connection becomes 502 with a reason")
     func connectionRefused() async throws {
         try await withRefusingPort { port in
-            let larder = try await TestLarder.start(mode: .reverse, upstreams: ["http://127.0.0.1:\(port)"])
-            let response = try await TestClient.exchange(port: larder.port, "GET / HTTP/1.1\r\nHost: a\r\n\r\n")
-            await larder.shutdown()
+            let response = try await getThroughLarder(origin: port)
             #expect(response.status == 502)
             #expect(response.text.contains("connection refused"), "\(response.text)")
         }
@@ -111,9 +109,7 @@ struct RawOriginResponseTests {
     ])
     func malformedHead(reply: String) async throws {
         try await withRawOrigin(reply: reply) { port in
-            let larder = try await TestLarder.start(mode: .reverse, upstreams: ["http://127.0.0.1:\(port)"])
-            let response = try await TestClient.exchange(port: larder.port, "GET / HTTP/1.1\r\nHost: a\r\n\r\n")
-            await larder.shutdown()
+            let response = try await getThroughLarder(origin: port)
             #expect(response.status == 502)
             #expect(response.text.contains("invalid response"), "\(response.text)")
         }
@@ -143,9 +139,7 @@ struct RawOriginResponseTests {
         let reply = "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nLink: </s.css>\r\n\r\n"
             + "HTTP/1.1 299 Odd Thing\r\nCache-Control: no-store\r\nContent-Length: 4\r\n\r\nbody"
         try await withRawOrigin(reply: reply) { port in
-            let larder = try await TestLarder.start(mode: .reverse, upstreams: ["http://127.0.0.1:\(port)"])
-            let response = try await TestClient.exchange(port: larder.port, "GET / HTTP/1.1\r\nHost: a\r\n\r\n")
-            await larder.shutdown()
+            let response = try await getThroughLarder(origin: port)
             #expect(response.status == 299)
             #expect(response.reason == "Odd Thing")
             #expect(response.text == "body")
@@ -154,6 +148,14 @@ struct RawOriginResponseTests {
 }
 
 /// Runs `body` with the port of an origin that answers each request head it reads with `reply`, verbatim.
+/// One `GET /` through a reverse-mode Larder in front of the origin on `port`; Larder is shut down after.
+private func getThroughLarder(origin port: Int) async throws -> TestClient.Response {
+    let larder = try await TestLarder.start(mode: .reverse, upstreams: ["http://127.0.0.1:\(port)"])
+    let response = try await TestClient.exchange(port: larder.port, "GET / HTTP/1.1\r\nHost: a\r\n\r\n")
+    await larder.shutdown()
+    return response
+}
+
 private func withRawOrigin<Result>(reply: String, _ body: (Int) async throws -> Result) async throws -> Result {
     let bytes = Array(reply.utf8)
     let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
