@@ -3,11 +3,6 @@ import NIOHTTP1
 
 /// What a proxy adds to the messages it forwards (RFC 9110 §7.6.3, RFC 7239, and the X-Forwarded-* conventions).
 public enum Forwarding {
-    /// Appends this hop to Via: `1.1 name` for an HTTP/1.1 message received by `name`.
-    public static func appendVia(to headers: inout HTTPHeaders, receivedVersion: HTTPVersion, pseudonym: String) {
-        headers.add(name: "via", value: Self.viaValue(receivedVersion: receivedVersion, pseudonym: pseudonym))
-    }
-
     /// This hop's Via member: the version received, then `pseudonym` (RFC 9110 §7.6.3).
     public static func viaValue(receivedVersion: HTTPVersion, pseudonym: String) -> String {
         var value =

@@ -46,6 +46,15 @@ struct ForwardedResponseHeadTests {
             + "Content-Length: 5\r\nCache-Status: OriginCache; hit\r\nETag: \"v1\"\r\nvia: 1.1 larder\r\n\r\n")
     }
 
+    @Test("Via fields from farther hops are kept; Larder's own member comes after them")
+    func viaAfterEarlierHops() {
+        let head = ForwardedResponseHead(
+            status: .ok, received: HTTPHeaders([("Via", "1.0 fred")]), removing: [], via: "1.1 larder",
+            framing: .bodiless, cacheStatus: nil, connection: nil)
+        #expect(String(buffer: head.encoded(allocator: ByteBufferAllocator()))
+            == "HTTP/1.1 200 OK\r\nVia: 1.0 fred\r\nvia: 1.1 larder\r\n\r\n")
+    }
+
     @Test("Larder's Cache-Status member follows the origin's in one field; Connection comes last")
     func cacheStatusAndConnection() {
         let own = CacheStatus(forward: .uriMiss, forwardStatus: 200, stored: true)
