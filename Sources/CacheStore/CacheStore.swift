@@ -65,7 +65,8 @@ public final class CacheStore: Sendable {
                 fixedMapSize: configuration.mapSize
             )
             let writer = Writer(
-                environment: environment, opened: opened, pins: pins, limits: limits, settings: settings)
+                environment: environment, opened: opened, pins: pins, limits: limits, settings: settings,
+                primer: PageCachePrimer.open(directory: directory))
             writer.start()
             let context = StoreContext(
                 environment: environment,

@@ -22,8 +22,18 @@ extension Writer {
         // Body bytes plus an allowance for each new variant's record and index entries.
         let incoming = batch.reduce(0) { $0 + $1.dataBytes } + finishes * 2 * Mutation.variantOverhead
         self.makeRoom(incoming: Int64(incoming), newEntries: finishes)
+        let pagesBefore = self.environment.info().pagesInUse
         let ended = self.run(batch)
         self.settleQueue(batch, ended: ended)
+        if let primer = self.primer {
+            let info = self.environment.info()
+            let runPages = batch.reduce(0) {
+                $0 + PageCachePrimer.runPages(valueBytes: $1.dataBytes, pageSize: info.pageSize)
+            }
+            primer.prime(
+                grownPages: info.pagesInUse - pagesBefore, runPages: runPages, usedPages: info.pagesInUse,
+                pageSize: info.pageSize, mapSize: info.mapSize)
+        }
     }
 
     /// Commits the operations in one transaction, making room when LMDB is out of space; returns

@@ -28,6 +28,8 @@ final class Writer: @unchecked Sendable {
     let pins: BodyPins
     let recency: Recency
     let settings: Settings
+    /// Keeps the file's growth cached in single pages (nil if `data.mdb` could not be opened for it).
+    let primer: PageCachePrimer?
 
     private let lock = ConditionLock()
     // Guarded by `lock`.
@@ -45,8 +47,12 @@ final class Writer: @unchecked Sendable {
     /// Set by the writer; read by `stats` from any thread.
     private let currentLimits: Mutex<Limits>
 
-    init(environment: Environment, opened: StoreOpening.Opened, pins: BodyPins, limits: Limits, settings: Settings) {
+    init(
+        environment: Environment, opened: StoreOpening.Opened, pins: BodyPins, limits: Limits, settings: Settings,
+        primer: PageCachePrimer?
+    ) {
         self.environment = environment
+        self.primer = primer
         self.db = opened.db
         self.pins = pins
         self.recency = opened.recency
