@@ -39,6 +39,21 @@ struct Transaction {
         guard code == 0 else { throw .lmdb(code, "mdb_put") }
     }
 
+    /// Stores `value` under `key`, appending when `key` sorts after every key in `database` (`MDB_APPEND`: no search,
+    /// and a full last page is followed by a new one instead of split in half, so pages filled in key order stay
+    /// full); otherwise an ordinary put.
+    func putInKeyOrder(_ database: MDB_dbi, _ key: [UInt8], _ value: [UInt8]) throws(StoreError) {
+        let code = value.withUnsafeBytes { valueBytes in
+            key.withUnsafeBytes { keyBytes in
+                var keyValue = MDB_val(keyBytes)
+                var dataValue = MDB_val(valueBytes)
+                return mdb_put(self.handle, database, &keyValue, &dataValue, UInt32(MDB_APPEND))
+            }
+        }
+        if code == MDB_KEYEXIST { return try self.put(database, key, value) }
+        guard code == 0 else { throw .lmdb(code, "mdb_put") }
+    }
+
     /// Stores `value` under `key` unless `key` is there already: then writes nothing and returns the value stored
     /// (one B-tree descent for what a `get` and a `put` would do in two).
     func insert(_ database: MDB_dbi, _ key: [UInt8], _ value: [UInt8]) throws(StoreError) -> UnsafeRawBufferPointer? {

@@ -87,7 +87,7 @@ extension Mutation {
         self.counters.add(.variants, 1)
         self.counters.add(.logicalBytes, record.bodySize)
         self.counters.add(.metadataBytes, Int64(encoded.count + Self.variantOverhead))
-        try self.txn.put(self.db.lru, Keys.lru(tick: record.tick, variant: key), [])
+        try self.txn.putInKeyOrder(self.db.lru, Keys.lru(tick: record.tick, variant: key), [])
     }
 
     /// Removes a variant and, if it was the key's last, the key; returns false if it was not there.
@@ -170,7 +170,7 @@ extension Mutation {
             try self.txn.put(self.db.recency, key, value.bytes)
             if tick != place {
                 try self.txn.delete(self.db.lru, Keys.lru(tick: place, variant: key))
-                try self.txn.put(self.db.lru, Keys.lru(tick: tick, variant: key), [])
+                try self.txn.putInKeyOrder(self.db.lru, Keys.lru(tick: tick, variant: key), [])
             }
             self.counters.add(.hits, Int64(touch.hits))
         }

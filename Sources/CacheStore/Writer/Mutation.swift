@@ -79,7 +79,7 @@ struct Mutation {
     }
 
     mutating func writeChunk(_ id: BodyID, _ index: UInt32, _ bytes: [UInt8]) throws(StoreError) {
-        try self.txn.put(self.db.chunks, Keys.chunk(id, index), bytes)
+        try self.txn.putInKeyOrder(self.db.chunks, Keys.chunk(id, index), bytes)
         self.counters.add(.pendingBytes, Int64(bytes.count))
     }
 
