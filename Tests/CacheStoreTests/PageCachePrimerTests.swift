@@ -28,39 +28,56 @@ struct PageCachePrimerTests {
         return stat(path, &status) == 0 ? Int(status.st_size) : -1
     }
 
+    /// Pages in use in the tests below: past the 16 MiB under which nothing is primed.
+    static let base = 5_000
+
     @Test("a commit's single-page growth is read ahead twice over, and again only once half of that is used")
     func primesTwiceTheGrowth() throws {
-        try self.withPrimer(pages: 10) { primer, path in
-            primer.prime(grownPages: 10, runPages: 0, usedPages: 10, pageSize: Self.page, mapSize: 1 << 30)
-            #expect(self.fileBytes(path) == 30 * Self.page)
-            // The estimate decays to 8.75 pages: a stretch of 17, and 18 are still ahead of page 12.
-            primer.prime(grownPages: 2, runPages: 0, usedPages: 12, pageSize: Self.page, mapSize: 1 << 30)
-            #expect(self.fileBytes(path) == 30 * Self.page)
-            // 7.65 pages: a stretch of 15; 7 left ahead of page 23 is under half of it.
-            primer.prime(grownPages: 0, runPages: 0, usedPages: 23, pageSize: Self.page, mapSize: 1 << 30)
-            #expect(self.fileBytes(path) == 38 * Self.page)
+        let base = Self.base
+        try self.withPrimer(pages: base) { primer, path in
+            primer.prime(grownPages: 10, runPages: 0, usedPages: base, pageSize: Self.page, mapSize: 1 << 30)
+            #expect(self.fileBytes(path) == (base + 20) * Self.page)
+            // The estimate decays to 8.75 pages: a stretch of 17, and 18 are still ahead.
+            primer.prime(grownPages: 2, runPages: 0, usedPages: base + 2, pageSize: Self.page, mapSize: 1 << 30)
+            #expect(self.fileBytes(path) == (base + 20) * Self.page)
+            // 7.65 pages: a stretch of 15; 7 left ahead is under half of it.
+            primer.prime(grownPages: 0, runPages: 0, usedPages: base + 13, pageSize: Self.page, mapSize: 1 << 30)
+            #expect(self.fileBytes(path) == (base + 28) * Self.page)
+        }
+    }
+
+    @Test("a file under 16 MiB is not primed")
+    func smallFileIsNotPrimed() throws {
+        let pages = PageCachePrimer.minimumFileBytes / Self.page - 1
+        try self.withPrimer(pages: pages) { primer, path in
+            primer.prime(grownPages: 10, runPages: 0, usedPages: pages, pageSize: Self.page, mapSize: 1 << 30)
+            #expect(self.fileBytes(path) == pages * Self.page)
+            primer.prime(grownPages: 1, runPages: 0, usedPages: pages + 1, pageSize: Self.page, mapSize: 1 << 30)
+            #expect(self.fileBytes(path) == (pages + 1 + 17) * Self.page, "primed once the file reached 16 MiB")
         }
     }
 
     @Test("pages taken by runs for large values are not read ahead for")
     func runsAreNotPrimed() throws {
-        try self.withPrimer(pages: 100) { primer, path in
-            primer.prime(grownPages: 100, runPages: 100, usedPages: 100, pageSize: Self.page, mapSize: 1 << 30)
-            #expect(self.fileBytes(path) == 100 * Self.page)
-            primer.prime(grownPages: 70, runPages: 64, usedPages: 170, pageSize: Self.page, mapSize: 1 << 30)
-            #expect(self.fileBytes(path) == 182 * Self.page)
+        let base = Self.base
+        try self.withPrimer(pages: base) { primer, path in
+            primer.prime(grownPages: 100, runPages: 100, usedPages: base, pageSize: Self.page, mapSize: 1 << 30)
+            #expect(self.fileBytes(path) == base * Self.page)
+            primer.prime(grownPages: 70, runPages: 64, usedPages: base + 70, pageSize: Self.page, mapSize: 1 << 30)
+            #expect(self.fileBytes(path) == (base + 82) * Self.page)
         }
     }
 
     @Test("the stretch ends at the map size and at 64 MiB")
     func boundedStretch() throws {
-        try self.withPrimer(pages: 10) { primer, path in
-            primer.prime(grownPages: 10, runPages: 0, usedPages: 10, pageSize: Self.page, mapSize: 16 * Self.page)
-            #expect(self.fileBytes(path) == 16 * Self.page)
+        let base = Self.base
+        try self.withPrimer(pages: base) { primer, path in
+            primer.prime(grownPages: 10, runPages: 0, usedPages: base, pageSize: Self.page, mapSize: (base + 6) * Self.page)
+            #expect(self.fileBytes(path) == (base + 6) * Self.page)
         }
-        try self.withPrimer(pages: 1) { primer, path in
-            primer.prime(grownPages: 100_000, runPages: 0, usedPages: 1, pageSize: Self.page, mapSize: 1 << 40)
-            #expect(self.fileBytes(path) == Self.page + PageCachePrimer.maxStretch)
+        try self.withPrimer(pages: base) { primer, path in
+            primer.prime(grownPages: 100_000, runPages: 0, usedPages: base, pageSize: Self.page, mapSize: 1 << 40)
+            #expect(self.fileBytes(path) == base * Self.page + PageCachePrimer.maxStretch)
         }
     }
 
@@ -74,19 +91,25 @@ struct PageCachePrimerTests {
         #expect(PageCachePrimer.runPages(valueBytes: 64 * Self.page - 16, pageSize: Self.page) == 64)
     }
 
-    @Test("a store's writer primes past LMDB's pages, and the longer file reopens with every body intact")
+    @Test("a store's writer primes past LMDB's pages once the file passes 16 MiB, and the longer file reopens whole")
     func storeReopensPrimed() async throws {
         let directory = TemporaryDirectory()
         defer { directory.remove() }
         var bodies: [String: [UInt8]] = [:]
+        for index in 0..<5 {  // 20 MiB in runs of pages: the file passes 16 MiB
+            bodies["http://primer.test/large/\(index)"] = testBytes(seed: UInt64(1000 + index), count: 4 << 20)
+        }
+        var small: [String: [UInt8]] = [:]
         for index in 0..<300 {
-            bodies["http://primer.test/\(index)"] = testBytes(seed: UInt64(index), count: 500 + index)
+            small["http://primer.test/\(index)"] = testBytes(seed: UInt64(index), count: 500 + index)
         }
         do {
             let store = try CacheStore.open(directory: directory.path)
             defer { store.close() }
+            for (key, bytes) in bodies { _ = try await store.store(key, bytes) }
+            bodies.merge(small) { $1 }
             try await withThrowingTaskGroup(of: Void.self) { group in
-                for (key, bytes) in bodies {
+                for (key, bytes) in small {
                     group.addTask { _ = try await store.store(key, bytes) }
                 }
                 try await group.waitForAll()

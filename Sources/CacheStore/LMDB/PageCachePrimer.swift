@@ -11,13 +11,17 @@ import Glibc
 /// later writes reuse the folios they find. So after each commit the writer extends the file (sparsely: LMDB does
 /// not look at its length) and reads ahead of LMDB as many pages as its recent commits took one at a time from the
 /// end of the file: zero-filled pages, no disk I/O. Runs of pages for body chunks are left to come after that
-/// stretch, in large folios, which serve them better (sendfile of a large body costs less CPU from them).
+/// stretch, in large folios, which serve them better (sendfile of a large body costs less CPU from them). A file
+/// under 16 MiB is not primed: its first commits are mostly the B-trees' first pages, and priming them would put
+/// the first bodies in single-page folios for nothing.
 ///
 /// Best effort: a failure leaves the file as LMDB would, and pages the kernel drops and reads back may come back in
 /// large folios. Writer thread only.
 final class PageCachePrimer {
     /// The most bytes kept primed ahead.
     static let maxStretch = 64 << 20
+    /// Files smaller than this are not primed.
+    static let minimumFileBytes = 16 << 20
     private static let readSize = 256 << 10
 
     private let descriptor: CInt
@@ -52,12 +56,13 @@ final class PageCachePrimer {
     }
 
     /// After a commit that grew the file by `grownPages`, about `runPages` of them in runs for large values: primes
-    /// twice the recent single-page growth past `usedPages` (never past `mapSize`), once less than half of it is left.
+    /// twice the recent single-page growth past `usedPages` (never past `mapSize`), once less than half of it is left
+    /// and the file has reached ``minimumFileBytes``.
     func prime(grownPages: Int, runPages: Int, usedPages: Int, pageSize: Int, mapSize: Int) {
         self.singlePageGrowth = max(Double(max(grownPages - runPages, 0)), self.singlePageGrowth * 0.875)
         let stretch = min(Int(2 * self.singlePageGrowth) * pageSize, Self.maxStretch)
         let used = usedPages * pageSize
-        guard stretch > 0, self.primedEnd - used < stretch / 2 else { return }
+        guard stretch > 0, used >= Self.minimumFileBytes, self.primedEnd - used < stretch / 2 else { return }
         let target = min(used + stretch, mapSize)
         var offset = max(self.primedEnd, used)
         guard offset < target else { return }
