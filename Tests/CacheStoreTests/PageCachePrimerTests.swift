@@ -72,7 +72,8 @@ struct PageCachePrimerTests {
     func boundedStretch() throws {
         let base = Self.base
         try self.withPrimer(pages: base) { primer, path in
-            primer.prime(grownPages: 10, runPages: 0, usedPages: base, pageSize: Self.page, mapSize: (base + 6) * Self.page)
+            let mapSize = (base + 6) * Self.page
+            primer.prime(grownPages: 10, runPages: 0, usedPages: base, pageSize: Self.page, mapSize: mapSize)
             #expect(self.fileBytes(path) == (base + 6) * Self.page)
         }
         try self.withPrimer(pages: base) { primer, path in

@@ -25,15 +25,19 @@ extension Writer {
         let pagesBefore = self.environment.info().pagesInUse
         let ended = self.run(batch)
         self.settleQueue(batch, ended: ended)
-        if let primer = self.primer {
-            let info = self.environment.info()
-            let runPages = batch.reduce(0) {
-                $0 + PageCachePrimer.runPages(valueBytes: $1.dataBytes, pageSize: info.pageSize)
-            }
-            primer.prime(
-                grownPages: info.pagesInUse - pagesBefore, runPages: runPages, usedPages: info.pagesInUse,
-                pageSize: info.pageSize, mapSize: info.mapSize)
+        self.primeGrowth(of: batch, pagesBefore: pagesBefore)
+    }
+
+    /// After a batch: has the primer read ahead of the pages the batch added to the file (``PageCachePrimer``).
+    private func primeGrowth(of batch: [WriteOperation], pagesBefore: Int) {
+        guard let primer = self.primer else { return }
+        let info = self.environment.info()
+        let runPages = batch.reduce(0) {
+            $0 + PageCachePrimer.runPages(valueBytes: $1.dataBytes, pageSize: info.pageSize)
         }
+        primer.prime(
+            grownPages: info.pagesInUse - pagesBefore, runPages: runPages, usedPages: info.pagesInUse,
+            pageSize: info.pageSize, mapSize: info.mapSize)
     }
 
     /// Commits the operations in one transaction, making room when LMDB is out of space; returns
