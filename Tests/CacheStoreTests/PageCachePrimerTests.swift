@@ -115,6 +115,8 @@ struct PageCachePrimerTests {
                 }
                 try await group.waitForAll()
             }
+            // The writer primes after a batch's callbacks have run: a barrier behind it waits for that.
+            try await store.flush()
             let used = try store.stats().fileBytes
             #expect(self.fileBytes(directory.path + "/data.mdb") > used, "the file reaches past LMDB's \(used) bytes")
         }

@@ -40,6 +40,8 @@ final class Writer: @unchecked Sendable {
     private var activeFills: [BodyID: FillState] = [:]
     private var runState = RunState.running
     private var thread: pthread_t?
+    /// The thread has named itself (``start()`` returns only then).
+    private var threadNamed = false
 
     // Writer thread only (and `init`, before the thread starts).
     var counters: Counters
@@ -72,6 +74,8 @@ final class Writer: @unchecked Sendable {
                 guard let context else { return nil }
                 let writer = Unmanaged<Writer>.fromOpaque(context).takeRetainedValue()
                 Writer.nameCurrentThread("larder-writer")
+                writer.lock.withLock { writer.threadNamed = true }
+                writer.lock.signal()
                 writer.run()
                 return nil
             }, context)
@@ -81,7 +85,11 @@ final class Writer: @unchecked Sendable {
             self.lock.withLock { self.runState = .stopped }
             return
         }
-        self.lock.withLock { self.thread = thread }
+        // Return once the thread has its name, so whoever looks next (top -H, perf, a test) sees it.
+        self.lock.withLock {
+            self.thread = thread
+            while !self.threadNamed { self.lock.wait(nanoseconds: nil) }
+        }
     }
 
     /// Names the calling thread, as `top -H`, `perf` and /proc show it (a new thread otherwise inherits its
