@@ -29,13 +29,8 @@ struct Transaction {
     }
 
     func put(_ database: MDB_dbi, _ key: [UInt8], _ value: [UInt8]) throws(StoreError) {
-        let code = value.withUnsafeBytes { valueBytes in
-            key.withUnsafeBytes { keyBytes in
-                var keyValue = MDB_val(keyBytes)
-                var dataValue = MDB_val(valueBytes)
-                return mdb_put(self.handle, database, &keyValue, &dataValue, 0)
-            }
-        }
+        var stored = MDB_val()
+        let code = self.put(database, key, value, flags: 0, stored: &stored)
         guard code == 0 else { throw .lmdb(code, "mdb_put") }
     }
 
@@ -43,13 +38,8 @@ struct Transaction {
     /// and a full last page is followed by a new one instead of split in half, so pages filled in key order stay
     /// full); otherwise an ordinary put.
     func putInKeyOrder(_ database: MDB_dbi, _ key: [UInt8], _ value: [UInt8]) throws(StoreError) {
-        let code = value.withUnsafeBytes { valueBytes in
-            key.withUnsafeBytes { keyBytes in
-                var keyValue = MDB_val(keyBytes)
-                var dataValue = MDB_val(valueBytes)
-                return mdb_put(self.handle, database, &keyValue, &dataValue, UInt32(MDB_APPEND))
-            }
-        }
+        var stored = MDB_val()
+        let code = self.put(database, key, value, flags: MDB_APPEND, stored: &stored)
         if code == MDB_KEYEXIST { return try self.put(database, key, value) }
         guard code == 0 else { throw .lmdb(code, "mdb_put") }
     }
@@ -57,17 +47,25 @@ struct Transaction {
     /// Stores `value` under `key` unless `key` is there already: then writes nothing and returns the value stored
     /// (one B-tree descent for what a `get` and a `put` would do in two).
     func insert(_ database: MDB_dbi, _ key: [UInt8], _ value: [UInt8]) throws(StoreError) -> UnsafeRawBufferPointer? {
-        var dataValue = MDB_val()
-        let code = value.withUnsafeBytes { valueBytes in
-            key.withUnsafeBytes { keyBytes in
-                var keyValue = MDB_val(keyBytes)
-                dataValue = MDB_val(valueBytes)
-                return mdb_put(self.handle, database, &keyValue, &dataValue, UInt32(MDB_NOOVERWRITE))
-            }
-        }
-        if code == MDB_KEYEXIST { return UnsafeRawBufferPointer(dataValue) }
+        var stored = MDB_val()
+        let code = self.put(database, key, value, flags: MDB_NOOVERWRITE, stored: &stored)
+        if code == MDB_KEYEXIST { return UnsafeRawBufferPointer(stored) }
         guard code == 0 else { throw .lmdb(code, "mdb_put") }
         return nil
+    }
+
+    /// `mdb_put` with `flags`; LMDB's result code. With `MDB_NOOVERWRITE` and a key already there, `stored` is
+    /// the value stored under it.
+    private func put(
+        _ database: MDB_dbi, _ key: [UInt8], _ value: [UInt8], flags: Int32, stored: inout MDB_val
+    ) -> Int32 {
+        value.withUnsafeBytes { valueBytes in
+            key.withUnsafeBytes { keyBytes in
+                var keyValue = MDB_val(keyBytes)
+                stored = MDB_val(valueBytes)
+                return mdb_put(self.handle, database, &keyValue, &stored, UInt32(flags))
+            }
+        }
     }
 
     /// Deletes `key`; returns whether it was there.
