@@ -33,6 +33,10 @@ final class Exchange {
 
     /// The client sent `Expect: 100-continue` and has not yet been told to go on.
     var expectsContinue = false
+    /// File regions of a stored body sent so far.
+    var regionsSent = 0
+    /// TCP_CORK is set on the client connection while a stored body goes out as file regions (from the second on).
+    var corked = false
     var requestEnded = false
     /// Body parts already written upstream (a request whose body started cannot be retried).
     var bodyPartsSent = 0
