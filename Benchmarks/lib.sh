@@ -108,8 +108,9 @@ ensure_tools() {
         sudo=sudo
     fi
     log "installing: ${missing[*]}"
-    $sudo apt-get update
-    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y "${missing[@]}"
+    # apt's output goes to stderr: stdout is reserved for the result table.
+    $sudo apt-get update >&2
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y "${missing[@]}" >&2
 }
 
 # Sets LARDER_BIN: the given one if set, else a fresh release build of the repo at $1.
@@ -368,6 +369,74 @@ start_varnish() {
     BENCH_LAST_PID=$!
     BENCH_PIDS+=("$BENCH_LAST_PID")
     log "$name: varnishd, PID $BENCH_LAST_PID, on 127.0.0.1:$port (CPU $cpu)"
+    [[ ${NO_WAIT:-0} == 1 ]] || wait_port "$port" "$BENCH_LAST_PID" "$name"
+}
+
+# --- Traffic Server ------------------------------------------------------------------
+
+TRAFFIC_SERVER_BIN=${TRAFFIC_SERVER_BIN:-$(command -v traffic_server || echo /usr/bin/traffic_server)}
+
+# Traffic Server writes its cache directory to disk every proxy.config.cache.dir.sync_frequency
+# seconds (60 by default) and forgets what it stored since the last write when it stops; it keeps a
+# fill across a SIGTERM once 2 × that + 2 s have passed. The restart scenario waits this long first.
+ATS_SYNC_SECONDS=5
+ATS_SETTLE_SECONDS=$((2 * ATS_SYNC_SECONDS + 2))
+
+# start_ats NAME CPU DIR PORT BACKEND_PORT CACHE_GIB: traffic_server itself (no traffic_manager), every
+# path under DIR (runroot.yaml: configs in DIR/etc, logs in DIR/log, a CACHE_GIB cache file in
+# DIR/cache), a reverse proxy for 127.0.0.1:BACKEND_PORT with one event thread (the other caches' one
+# worker) and the collapsing settings of its documentation's "Reducing Origin Server Requests"
+# (read-while-writer, open-read retries 5 × 10 ms, background fill on). No access log, as for the
+# others; root needs user_id #-1 (stay who we are). setsid: its crash-log helper otherwise wakes when
+# this shell's job ends. An existing DIR/cache is kept (a restart). NO_WAIT=1 returns without
+# waiting for the port.
+start_ats() {
+    local name=$1 cpu=$2 dir=$3 port=$4 backend_port=$5 gib=$6 file d
+    mkdir -p "$dir/etc" "$dir/run" "$dir/log" "$dir/cache"
+    {
+        echo "prefix: $dir"
+        for d in sysconfdir:etc datadir:cache localstatedir:run runtimedir:run logdir:log cachedir:cache; do
+            echo "${d%%:*}: $dir/${d#*:}"
+        done
+        echo "exec_prefix: /usr"
+        echo "bindir: /usr/bin"
+        echo "sbindir: /usr/sbin"
+        echo "includedir: /usr/include"
+        echo "libdir: /usr/lib/trafficserver"
+        echo "libexecdir: /usr/lib/trafficserver/modules"
+    } >"$dir/runroot.yaml"
+    cat >"$dir/etc/records.config" <<EOF
+CONFIG proxy.config.http.server_ports STRING $port:ip-in=127.0.0.1
+CONFIG proxy.config.admin.user_id STRING #-1
+CONFIG proxy.config.exec_thread.autoconfig INT 0
+CONFIG proxy.config.exec_thread.limit INT 1
+CONFIG proxy.config.accept_threads INT 0
+CONFIG proxy.config.task_threads INT 1
+CONFIG proxy.config.net.connections_throttle INT 10000
+CONFIG proxy.config.reverse_proxy.enabled INT 1
+CONFIG proxy.config.url_remap.remap_required INT 1
+CONFIG proxy.config.http.cache.http INT 1
+CONFIG proxy.config.http.wait_for_cache INT 2
+CONFIG proxy.config.cache.dir.sync_frequency INT $ATS_SYNC_SECONDS
+CONFIG proxy.config.cache.max_doc_size INT 0
+CONFIG proxy.config.cache.enable_read_while_writer INT 1
+CONFIG proxy.config.http.background_fill_active_timeout INT 0
+CONFIG proxy.config.http.background_fill_completed_threshold FLOAT 0.0
+CONFIG proxy.config.http.cache.max_open_read_retries INT 5
+CONFIG proxy.config.http.cache.open_read_retry_time INT 10
+CONFIG proxy.config.log.logging_enabled INT 1
+EOF
+    echo "map http://127.0.0.1:$port/ http://127.0.0.1:$backend_port/" >"$dir/etc/remap.config"
+    echo "$dir/cache ${gib}G" >"$dir/etc/storage.config"
+    printf 'ip_allow:\n  - apply: in\n    ip_addrs: 127.0.0.1\n    action: allow\n    methods: ALL\n' \
+        >"$dir/etc/ip_allow.yaml"
+    for file in cache.config parent.config hosting.config volume.config ssl_multicert.config plugin.config; do
+        : >"$dir/etc/$file"
+    done
+    TS_RUNROOT=$dir taskset -c "$cpu" setsid "$TRAFFIC_SERVER_BIN" >>"$dir/log/stdout.log" 2>&1 </dev/null &
+    BENCH_LAST_PID=$!
+    BENCH_PIDS+=("$BENCH_LAST_PID")
+    log "$name: traffic_server, PID $BENCH_LAST_PID, on 127.0.0.1:$port (CPU $cpu)"
     [[ ${NO_WAIT:-0} == 1 ]] || wait_port "$port" "$BENCH_LAST_PID" "$name"
 }
 
@@ -664,6 +733,10 @@ machine_facts() {
     echo "- nginx: $nginx_v; wrk: $wrk_v"
     if [[ -x $VARNISHD_BIN ]]; then
         echo "- Varnish: $("$VARNISHD_BIN" -V 2>&1 | head -1 | sed 's/^varnishd (\(.*\) revision.*/\1/')"
+    fi
+    if [[ -x $TRAFFIC_SERVER_BIN ]]; then
+        echo "- Traffic Server: $("$TRAFFIC_SERVER_BIN" --version 2>&1 | grep -o 'Traffic Server [0-9.]*' | head -1)" \
+            "(Debian package $(dpkg-query -W -f '${Version}' trafficserver 2>/dev/null || echo unknown))"
     fi
     echo "- Swift: $swift_v; Python (origin.py, client.py): $(python3 -V 2>&1 | sed 's/Python //')"
     echo "- Memory: $(awk '/^MemTotal:/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo);" \
