@@ -45,6 +45,8 @@ struct DataFileExtentTests {
                     case .file(let offset, let count):
                         let read = try #require(dataFile.read(at: offset, count: count))
                         #expect(read == Array(bytes[position..<position + count]), "\(count) bytes at \(position)")
+                        let mapped = try #require(dataFile.mapped(offset: offset, count: count))
+                        #expect(Array(mapped) == read, "the data file's own map shows the same bytes")
                         #expect(position / chunk == (position + count - 1) / chunk, "an extent stays in its chunk")
                         position += count
                         fromFile += count
@@ -82,11 +84,35 @@ struct DataFileExtentTests {
                         return
                     }
                     #expect(dataFile.read(at: offset, count: count) == Array(bytes[position..<position + count]))
+                    // The data file's own map stays where it was: it covers what the store had when it opened.
+                    #expect(dataFile.mapped(offset: offset, count: count).map(Array.init) == Array(
+                        bytes[position..<position + count]))
                     position += count
                 }
                 let mapSize = try store.stats().mapSize
                 #expect(position == bytes.count, "map of \(mapSize) bytes")
             }
+        }
+    }
+
+    @Test("the data file's map ends where LMDB's map did when the store opened, and knows its own pointers")
+    func dataFileMap() async throws {
+        var configuration = CacheStore.Configuration()
+        configuration.maxBytes = 64 << 20
+        try await withStore(configuration) { store, _ in
+            let dataFile = try #require(store.dataFile)
+            let mapSize = Int64(try store.stats().mapSize)
+            let last = try #require(dataFile.mapped(offset: mapSize - 10, count: 10))
+            #expect(last.count == 10)
+            #expect(dataFile.mapped(offset: mapSize - 10, count: 11) == nil)
+            #expect(dataFile.mapped(offset: -1, count: 1) == nil)
+            let first = try #require(dataFile.mapped(offset: 0, count: 16))
+            #expect(Array(first) == dataFile.read(at: 0, count: 16), "the map shows the file (its meta page)")
+            #expect(DataFile.isMapped(try #require(first.baseAddress)))
+            #expect(DataFile.isMapped(try #require(last.baseAddress) + 9))
+            let elsewhere = UnsafeMutableRawPointer.allocate(byteCount: 16, alignment: 8)
+            defer { elsewhere.deallocate() }
+            #expect(!DataFile.isMapped(elsewhere))
         }
     }
 

@@ -51,13 +51,13 @@ struct SendfileTests {
     }
 
     @Test("a multi-chunk body from the cache arrives byte-identical, whole and in ranges",
-          arguments: [true, false])
-    func wholeAndRanges(sendfile: Bool) async throws {
+          arguments: ProxyConfiguration.StoredBodySource.allCases)
+    func wholeAndRanges(sendFrom: ProxyConfiguration.StoredBodySource) async throws {
         let body = Self.randomBytes((3 << 20) + 1234)  // 12 full chunks and a small last one
         let handler: TestOrigin.Handler = { _ in
             .init(headers: [("Cache-Control", "max-age=600")], body: .bytes(body))
         }
-        try await withOriginAndLarder(mode: .reverse, origin: handler, configure: { $0.cacheSendfile = sendfile }) {
+        try await withOriginAndLarder(mode: .reverse, origin: handler, configure: { $0.cacheSendFrom = sendFrom }) {
             origin, larder in
             let first = try await TestClient.withConnection(port: larder.port) { connection in
                 try await connection.send(Self.get("/big"))
@@ -107,8 +107,9 @@ struct SendfileTests {
         }
     }
 
-    @Test("an entry replaced while a slow client downloads it: the client gets the old bytes, later ones the new")
-    func replacedDuringDownload() async throws {
+    @Test("an entry replaced while a slow client downloads it: the client gets the old bytes, later ones the new",
+          arguments: [ProxyConfiguration.StoredBodySource.map, .file])
+    func replacedDuringDownload(sendFrom: ProxyConfiguration.StoredBodySource) async throws {
         let old = Self.randomBytes(8 << 20)
         let new = Self.randomBytes(8 << 20)
         let version = Shared(0)
@@ -116,7 +117,8 @@ struct SendfileTests {
             let bytes = request.head.uri == "/big" ? (version.current == 0 ? old : new) : Self.randomBytes(4 << 20)
             return .init(headers: [("Cache-Control", "max-age=600")], body: .bytes(bytes))
         }
-        try await withOriginAndLarder(mode: .reverse, origin: handler) { _, larder in
+        try await withOriginAndLarder(mode: .reverse, origin: handler, configure: { $0.cacheSendFrom = sendFrom }) {
+            _, larder in
             _ = try await TestClient.exchange(port: larder.port, Self.get("/big"))
             try await larder.server.flushCache()
 
@@ -155,14 +157,18 @@ struct SendfileTests {
     /// same host): a body must not be freed, and its pages reused, while a client has not read it yet — even
     /// after every write completed.
     @Test("an entry purged after the proxy sent it all, before the client read it: the client gets its bytes",
-          .enabled(if: SlowClient.maximumReceiveBuffer >= 4 << 20, "needs net.core.rmem_max of 2 MiB or more"))
-    func purgedBeforeClientRead() async throws {
+          .enabled(if: SlowClient.maximumReceiveBuffer >= 4 << 20, "needs net.core.rmem_max of 2 MiB or more"),
+          arguments: [ProxyConfiguration.StoredBodySource.map, .file])
+    func purgedBeforeClientRead(sendFrom: ProxyConfiguration.StoredBodySource) async throws {
         let body = Self.randomBytes((2 << 20) + 777)
         let handler: TestOrigin.Handler = { request in
             .init(headers: [("Cache-Control", "max-age=600")],
                   body: .bytes(request.head.uri == "/big" ? body : Self.randomBytes(2 << 20)))
         }
-        try await withOriginAndLarder(mode: .reverse, origin: handler, configure: Admin.enable) { _, larder in
+        try await withOriginAndLarder(mode: .reverse, origin: handler, configure: {
+            Admin.enable(&$0)
+            $0.cacheSendFrom = sendFrom
+        }) { _, larder in
             _ = try await TestClient.exchange(port: larder.port, Self.get("/big"))
             try await larder.server.flushCache()
 

@@ -61,7 +61,7 @@ extension ProxyServer {
         note("forward.allow_private_targets", \.allowPrivateTargets)
         note("forward.connect_ports", \.connectPorts)
         note("reverse.preserve_host", \.preserveHost)
-        note("cache.sendfile", \.cacheSendfile)
+        note("cache.send_from", \.cacheSendFrom)
         note("admin_token", \.adminToken)
         note("log.level", \.logLevel)
 

@@ -2,11 +2,13 @@ import CacheStore
 import Glibc
 import NIOCore
 
-/// One connection's sending of stored bodies straight from the store's data file: `FileRegion` writes, which
-/// NIO turns into sendfile(2), so chunks reach the socket without a copy in user space.
+/// One connection's sending of stored bodies straight from the store's data file, so chunks reach the socket
+/// without a copy in user space: buffers over the file's map (``MappedBodyBuffer``, `cache.send_from: map`) or
+/// `FileRegion` writes, which NIO turns into sendfile(2) (`file`).
 ///
-/// **The file's pages must not change until the kernel is done with them, and that is later than the write's
-/// completion.** Linux sendfile copies nothing either: the socket's send queue keeps references to the
+/// **The file's pages must not change until the kernel is done with them.** A buffer over the map is read until
+/// its write completes, and the map itself must stay: the state keeps the ``DataFile`` until its last hold ends.
+/// A region is read later than the write's completion: Linux sendfile copies nothing either: the socket's send queue keeps references to the
 /// page-cache pages until the peer acknowledges the bytes, and a client on the same host (loopback, or a
 /// container behind a veth pair) gets those references in its receive queue and copies only when it reads.
 /// Were the body freed meanwhile (purge, eviction, replacement) and LMDB to reuse its pages for another
@@ -38,6 +40,8 @@ final class SendfileState {
     /// How long readers stay held after the connection closed.
     static let defaultClosedHold = TimeAmount.seconds(60)
 
+    private let dataFile: DataFile
+    private let sendsFromMap: Bool
     private let handle: NIOFileHandle
     private let eventLoop: any EventLoop
     private let holdBytes: Int64
@@ -53,7 +57,12 @@ final class SendfileState {
     private var nextDeadline = 0
     private var isClosed = false
 
-    private init(handle: NIOFileHandle, eventLoop: any EventLoop, holdBytes: Int64, closedHold: TimeAmount) {
+    private init(
+        dataFile: DataFile, sendsFromMap: Bool, handle: NIOFileHandle, eventLoop: any EventLoop, holdBytes: Int64,
+        closedHold: TimeAmount
+    ) {
+        self.dataFile = dataFile
+        self.sendsFromMap = sendsFromMap
         self.handle = handle
         self.eventLoop = eventLoop
         self.holdBytes = holdBytes
@@ -62,13 +71,15 @@ final class SendfileState {
 
     /// Opens the connection's own descriptor of `dataFile` (a `NIOFileHandle` serves one user at a time, and
     /// event loops run in parallel; the open file is the store's), and lets everything go when `channel`
-    /// closes. Nil if no descriptor is available: then bodies are copied. (Tests shorten the holds.)
+    /// closes. `fromMap`: chunks the map covers go as buffers over it, the rest as regions. Nil if no descriptor
+    /// is available: then bodies are copied. (Tests shorten the holds.)
     static func open(
-        _ dataFile: DataFile, for channel: any Channel, holdBytes: Int64 = defaultHoldBytes,
+        _ dataFile: DataFile, fromMap: Bool, for channel: any Channel, holdBytes: Int64 = defaultHoldBytes,
         closedHold: TimeAmount = defaultClosedHold
     ) -> SendfileState? {
         guard let descriptor = dataFile.duplicateDescriptor() else { return nil }
         let state = SendfileState(
+            dataFile: dataFile, sendsFromMap: fromMap,
             handle: NIOFileHandle(_deprecatedTakingOwnershipOfDescriptor: descriptor), eventLoop: channel.eventLoop,
             holdBytes: holdBytes, closedHold: closedHold)
         // Completes after the channel failed its pending writes: no region refers to the handle any more.
@@ -76,9 +87,12 @@ final class SendfileState {
         return state
     }
 
-    /// `count` bytes at `offset` of the data file, to write as `.fileRegion`.
-    func region(offset: Int64, count: Int) -> FileRegion {
-        FileRegion(fileHandle: self.handle, readerIndex: Int(offset), endIndex: Int(offset) + count)
+    /// `count` bytes at `offset` of the data file, to write: a buffer over the map, or a region (`.fileRegion`).
+    func piece(offset: Int64, count: Int) -> StoredBodyStream.Next {
+        if self.sendsFromMap, let bytes = self.dataFile.mapped(offset: offset, count: count) {
+            return .bytes(MappedBodyBuffer.over(bytes))
+        }
+        return .region(FileRegion(fileHandle: self.handle, readerIndex: Int(offset), endIndex: Int(offset) + count))
     }
 
     /// Counts `count` stored-body bytes about to be written. When this write reaches the end of the earliest
@@ -132,8 +146,11 @@ final class SendfileState {
 
     private func releaseLater(_ readers: [BodyReader]) {
         guard !readers.isEmpty else { return }
+        // The data file (its map) goes no sooner than the readers: buffers over it may have been queued.
+        let dataFile = self.dataFile
         self.eventLoop.scheduleTask(in: self.closedHold) {
             for reader in readers { reader.close() }
+            withExtendedLifetime(dataFile) {}
         }
     }
 

@@ -42,9 +42,9 @@ final class StoredBodyStream {
     }
 
     /// The next bytes to send, at most `maxBytes` of stored content at a time. With `sendfile` (the connection
-    /// may send from the data file), large chunks of a complete stored body come as file regions, with no copy;
-    /// everything else (literal pieces, small chunks, fills in progress) is copied once: from the LMDB map
-    /// straight into a buffer from `allocator`.
+    /// may send from the data file), large chunks of a complete stored body come with no copy, as buffers over the
+    /// file's map or as file regions; everything else (literal pieces, small chunks, fills in progress) is copied
+    /// once: from the LMDB map straight into a buffer from `allocator`.
     func next(maxBytes: Int, allocator: ByteBufferAllocator, sendfile: SendfileState? = nil) throws(StoreError)
         -> Next
     {
@@ -82,7 +82,7 @@ final class StoredBodyStream {
         switch try reader.withNextExtent(maxBytes: maxBytes, minimumFileBytes: Self.minimumRegionBytes, copy: copy) {
         case .data(.file(let offset, let count)):
             self.sentFrom = sendfile
-            return .data(.region(sendfile.region(offset: offset, count: count)))
+            return .data(sendfile.piece(offset: offset, count: count))
         case .data(.copied(let buffer)): return .data(.bytes(buffer))
         case .waiting: return .waiting
         case .end: return .end

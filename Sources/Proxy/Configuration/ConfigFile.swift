@@ -184,7 +184,7 @@ public enum ConfigFile {
             }
         },
         "cache.status_key": .boolean(\.cacheStatusKey),
-        "cache.sendfile": .boolean(\.cacheSendfile),
+        "cache.send_from": .enumeration(\.cacheSendFrom),
         "cache.overrides": Setter { node, configuration throws(ValueError) in
             configuration.cacheOverrides = try ConfigFile.overrides(node)
         },

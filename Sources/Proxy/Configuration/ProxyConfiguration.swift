@@ -11,6 +11,16 @@ public struct ProxyConfiguration: Sendable, Hashable {
         case reverse
     }
 
+    /// Where the bytes of a stored body's large chunks are sent from (`cache.send_from`).
+    public enum StoredBodySource: String, Sendable, Hashable, CaseIterable {
+        /// Written from a read-only map of the store's data file: no copy in user space, one in the kernel.
+        case map
+        /// sendfile(2) from the data file: no copy in user space; the socket keeps references to the file's pages.
+        case file
+        /// Copied out of the store into buffers first.
+        case copy
+    }
+
     /// Access log line format.
     public enum LogFormat: String, Sendable, Hashable, CaseIterable {
         case text
@@ -46,9 +56,8 @@ public struct ProxyConfiguration: Sendable, Hashable {
     /// Whether `Cache-Status` names the cache key (`key="…"`, RFC 9211 §2.7): for debugging a key setup; it tells
     /// clients how URLs are keyed, so it is off by default.
     public var cacheStatusKey = false
-    /// Whether large chunks of stored bodies are sent straight from the store's data file (sendfile), without a copy
-    /// through user space, on connections that allow it (plain TCP). Off: every byte is copied.
-    public var cacheSendfile = true
+    /// How large chunks of complete stored bodies reach the client on connections that allow it (plain TCP).
+    public var cacheSendFrom = StoredBodySource.map
     /// The cache's time source (request and response times, ages); tests inject one they can move.
     public var cacheClock = CacheClock.wall
     /// Request coalescing: one upstream fetch per cache key, the other requests streaming its fill.
