@@ -331,6 +331,8 @@ larder_conf() {
 log:
   access: false
 EOF
+    # LARDER_YAML: more settings for every Larder the harness starts (e.g. $'cache:\n  send_from: file\n').
+    printf '%s' "${LARDER_YAML:-}" >>"$1"
 }
 
 # start_larder NAME CPU DIR PORT UPSTREAM_URL [EXTRA_ARG...]: reverse-mode Larder, admin off, cache

@@ -34,15 +34,15 @@ write_intro() {
     cat >"$1" <<'EOF'
 # Benchmarks
 
-Larder measured against nginx (`proxy_cache`) and Varnish on the same machine, in the same
-run, by the harness in [`Benchmarks/`](../Benchmarks/README.md).
+Larder measured against nginx (`proxy_cache`), Varnish and Apache Traffic Server on the same
+machine, in the same run, by the harness in [`Benchmarks/`](../Benchmarks/README.md).
 
 Run it with `make bench` (or `Benchmarks/run.sh`) from the repository root; a quick smoke run is
 `make bench-smoke`. Each section below is rewritten by the run that produced it.
 
 Absolute numbers on shared or virtual machines are noise: they move with
 neighbours, CPU frequency and the kernel. What matters is the ratio between
-Larder and the other proxy measured in the same run on the same machine.
+Larder and the other proxies measured in the same run on the same machine.
 EOF
 }
 

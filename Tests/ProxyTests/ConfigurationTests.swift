@@ -24,7 +24,7 @@ struct ConfigurationTests {
             workers: 3
             upstreams: [http://10.0.0.1:81, http://origin.example]
             cache: {dir: /var/cache/larder, size: 10GiB, max_object_size: 512MiB, default_ttl: 5m,
-                    ignore_query_parameters: [utm_*, fbclid], targeted_field: akamai-cache-control}
+                    ignore_query_parameters: [utm_*, fbclid], targeted_field: akamai-cache-control, send_from: file}
             limits: {request_line: 4KiB, header_bytes: 8KiB, header_count: 50, request_body: 2MiB}
             timeouts: {header_read: 500ms, upstream_read: 2m}
             forward: {allow_private_targets: true, connect_ports: [443, 8443]}
@@ -43,6 +43,7 @@ struct ConfigurationTests {
         #expect(configuration.cacheDirectory == "/var/cache/larder")
         #expect(configuration.cacheSize == 10 << 30)
         #expect(configuration.cacheMaxObjectSize == 512 << 20)
+        #expect(configuration.cacheSendFrom == .file)
         #expect(configuration.cacheDefaultTTL == 300)
         #expect(configuration.cacheIgnoredQueryParameters == ["utm_*", "fbclid"])
         #expect(configuration.cacheTargetedField == "akamai-cache-control")
@@ -70,6 +71,7 @@ struct ConfigurationTests {
             ("mode: forward\n  bad: [\n", "line 2: YAML syntax: mapping values are not allowed in this context"),
             ("- a\n- b\n", "line 1: the file must be a mapping of keys"),
             ("workers: many\n", "line 1: workers: expected a number of threads from 1 to 256, or auto"),
+            ("cache:\n  send_from: disk\n", "line 2: cache.send_from: expected one of map, file, copy"),
             ("mode: reverse\n", "reverse mode needs at least one upstream (upstreams: or --upstream)"),
         ]
     )
