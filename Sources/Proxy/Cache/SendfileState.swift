@@ -8,12 +8,12 @@ import NIOCore
 ///
 /// **The file's pages must not change until the kernel is done with them.** A buffer over the map is read until
 /// its write completes, and the map itself must stay: the state keeps the ``DataFile`` until its last hold ends.
-/// A region is read later than the write's completion: Linux sendfile copies nothing either: the socket's send queue keeps references to the
-/// page-cache pages until the peer acknowledges the bytes, and a client on the same host (loopback, or a
-/// container behind a veth pair) gets those references in its receive queue and copies only when it reads.
-/// Were the body freed meanwhile (purge, eviction, replacement) and LMDB to reuse its pages for another
-/// chunk, the client would read the new bytes under the old headers. So a reader whose bytes left as regions
-/// is not closed when its last write completes: it is *held*, its pin keeping the pages as they are, until
+/// A region is read later than the write's completion, as Linux sendfile copies nothing either: the socket's send
+/// queue keeps references to the page-cache pages until the peer acknowledges the bytes, and a client on the same
+/// host (loopback, or a container behind a veth pair) gets those references in its receive queue and copies only
+/// when it reads. Were the body freed meanwhile (purge, eviction, replacement) and LMDB to reuse its pages for
+/// another chunk, the client would read the new bytes under the old headers. So a reader whose bytes left from the
+/// file is not closed when its last write completes: it is *held*, its pin keeping the pages as they are, until
 ///
 /// - the connection has since handed the kernel ``defaultHoldBytes`` more bytes: queues that together hold less than
 ///   that cannot still hold the region's bytes (they leave in order); or
