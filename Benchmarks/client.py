@@ -123,11 +123,15 @@ async def fill(args) -> dict:
             while not queue.empty():
                 path = queue.get_nowait()
                 writer.write(request(path, args.port))
-                status, _, body = await read_response(reader)
+                status, headers, body = await read_response(reader)
                 stats["requests"] += 1
                 stats["bytes"] += len(body)
                 if status != 200 or len(body) != args.size:
                     stats["failures"] += 1
+                if headers.get("connection", "").lower() == "close":
+                    # The server ends keep-alive here (nginx after keepalive_requests, 1000 by default).
+                    writer.close()
+                    reader, writer = await asyncio.open_connection("127.0.0.1", args.port, limit=1 << 20)
         finally:
             writer.close()
 

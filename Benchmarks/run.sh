@@ -204,9 +204,16 @@ start_peer() {
     local p=$1 tag=$2 upstream=$3 dir="$BENCH_TMP/$2-$1" name="${PEER_NAME[$1]} ($2)"
     case $p in
     nginx)
-        [[ -f $dir/nginx.conf ]] ||
+        if [[ -f $dir/nginx.conf ]]; then
+            # A restart: no `nginx -t` this time, as it binds and listens on the port for a moment (a client
+            # polling for the restart would connect to it and be reset); the file passed it at the first start.
+            start_bg "$PROXY_CPU" "$dir/stdout.log" "$NGINX_BIN" -p "$dir/" -c "$dir/nginx.conf" -e "$dir/error.log"
+            log "$name: nginx, PID $BENCH_LAST_PID, on 127.0.0.1:${P_PORT[nginx]} (CPU $PROXY_CPU)"
+            [[ ${NO_WAIT:-0} == 1 ]] || wait_port "${P_PORT[nginx]}" "$BENCH_LAST_PID" "$name"
+        else
             nginx_cache_conf "$dir" "${P_PORT[nginx]}" "$upstream" "${CACHE_GIB:-2}g"
-        start_nginx "$name" "$PROXY_CPU" "$dir" "${P_PORT[nginx]}"
+            start_nginx "$name" "$PROXY_CPU" "$dir" "${P_PORT[nginx]}"
+        fi
         ;;
     varnish) start_varnish "$name" "$PROXY_CPU" "$dir" "${P_PORT[varnish]}" "$upstream" "malloc,${CACHE_GIB:-2}g" ;;
     ats) start_ats "$name" "$PROXY_CPU" "$dir" "${P_PORT[ats]}" "$upstream" "${CACHE_GIB:-2}" ;;

@@ -202,6 +202,9 @@ public final class UpstreamConnection: ChannelDuplexHandler, RemovableChannelHan
             // per exchange.
             self.state = .idle
             self.completedExchanges += 1
+            // A pause held back this response's bytes (a full store queue, a slow client); it ends with the
+            // response. Kept, it would leave the connection deaf in the pool: the next request's answer never read.
+            if let context = self.context { self.gate.resume(context: context) }
             // Bytes after the end of a response answer nothing sent: the connection is not reused.
             if more { self.originKeepsAlive = false }
             let delegate = self.delegate
