@@ -14,17 +14,22 @@ struct SendfileStateTests {
         (try? reader.read(maxBytes: 1)) == nil
     }
 
+    /// Stores `bytes` as a complete body under `key`.
+    static func stored(_ bytes: [UInt8], key: String, in store: CacheStore) async throws -> StoredVariant {
+        let fill = try store.beginFill(
+            primaryKey: key,
+            metadata: ResponseMetadata(status: 200, headers: [], requestTime: 0, responseTime: 0, annotation: []))
+        try await fill.write(bytes)
+        return try await fill.finish()
+    }
+
     @Test("a held reader closes after holdBytes more bytes were written, or closedHold after the connection closed")
     func holdsThenReleases() async throws {
         let directory = TemporaryDirectory()
         defer { directory.remove() }
         let store = try CacheStore.open(directory: directory.path)
         defer { store.close() }
-        let fill = try store.beginFill(
-            primaryKey: "http://held.test/a",
-            metadata: ResponseMetadata(status: 200, headers: [], requestTime: 0, responseTime: 0, annotation: []))
-        try await fill.write([UInt8](repeating: 7, count: 300_000))
-        let variant = try await fill.finish()
+        let variant = try await Self.stored([UInt8](repeating: 7, count: 300_000), key: "http://held.test/a", in: store)
         let dataFile = try #require(store.dataFile)
 
         let server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
@@ -78,11 +83,7 @@ struct SendfileStateTests {
         let store = try CacheStore.open(directory: directory.path)
         defer { store.close() }
         let body = Pattern.bytes(length: 300_000)
-        let fill = try store.beginFill(
-            primaryKey: "http://pieces.test/a",
-            metadata: ResponseMetadata(status: 200, headers: [], requestTime: 0, responseTime: 0, annotation: []))
-        try await fill.write(body)
-        let variant = try await fill.finish()
+        let variant = try await Self.stored(body, key: "http://pieces.test/a", in: store)
         let dataFile = try #require(store.dataFile)
         let reader = try store.openBody(variant)
         defer { reader.close() }

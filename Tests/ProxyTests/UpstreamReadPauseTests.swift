@@ -32,8 +32,8 @@ struct UpstreamReadPauseTests {
         func upstreamDidReadComplete(_ connection: UpstreamConnection) {}
     }
 
-    @Test("a pause still on when the response ends is lifted: the idle connection reads again")
-    func pauseEndsWithTheResponse() throws {
+    /// A connection on an embedded channel, its reads counted, carrying a GET whose delegate pauses on the head.
+    static func exchange() throws -> (EmbeddedChannel, UpstreamConnection, ReadCounter, PausingDelegate) {
         let counter = ReadCounter()
         let connection = UpstreamConnection(
             origin: Origin(scheme: "http", host: "origin.test", port: 80), readTimeout: .seconds(30))
@@ -41,10 +41,14 @@ struct UpstreamReadPauseTests {
         try channel.pipeline.syncOperations.addHandlers([counter, connection])
         try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 80)).wait()
         let delegate = PausingDelegate()
-        let request = "GET / HTTP/1.1\r\nHost: origin.test\r\n\r\n"
-        connection.send(
-            RequestHead(bytes: ByteBuffer(string: request), method: .GET, isChunked: false), delegate: delegate)
+        let request = ByteBuffer(string: "GET / HTTP/1.1\r\nHost: origin.test\r\n\r\n")
+        connection.send(RequestHead(bytes: request, method: .GET, isChunked: false), delegate: delegate)
+        return (channel, connection, counter, delegate)
+    }
 
+    @Test("a pause still on when the response ends is lifted: the idle connection reads again")
+    func pauseEndsWithTheResponse() throws {
+        let (channel, connection, counter, delegate) = try Self.exchange()
         // The head and the whole body arrive in one read; the delegate pauses on the head.
         try channel.writeInbound(ByteBuffer(string: "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello"))
         #expect(delegate.finished == 1)
@@ -57,15 +61,7 @@ struct UpstreamReadPauseTests {
 
     @Test("while the response is still arriving, a pause holds reads back until resumed")
     func pauseHoldsDuringTheResponse() throws {
-        let counter = ReadCounter()
-        let connection = UpstreamConnection(
-            origin: Origin(scheme: "http", host: "origin.test", port: 80), readTimeout: .seconds(30))
-        let channel = EmbeddedChannel()
-        try channel.pipeline.syncOperations.addHandlers([counter, connection])
-        let delegate = PausingDelegate()
-        connection.send(
-            RequestHead(bytes: ByteBuffer(string: "GET / HTTP/1.1\r\nHost: origin.test\r\n\r\n"), method: .GET,
-                        isChunked: false), delegate: delegate)
+        let (channel, connection, counter, _) = try Self.exchange()
         try channel.writeInbound(ByteBuffer(string: "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhe"))
         let before = counter.reads
         channel.read()
