@@ -109,7 +109,8 @@ public struct Authority: Hashable, Sendable, CustomStringConvertible {
         }
     }
 
-    /// unreserved / pct-encoded / sub-delims of RFC 3986 §3.2.2, less the ones that let a host hide a second authority.
+    /// unreserved / pct-encoded / sub-delims of RFC 3986 §3.2.2, less the ones that let a host hide a second
+    /// authority.
     private static func isRegisteredNameByte(_ byte: UInt8) -> Bool {
         switch byte {
         case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),

@@ -119,7 +119,9 @@ extension HTTPHeaders {
     /// their range in its UTF-8.
     private static func forEachMember(of value: String, _ body: (UnsafeBufferPointer<UInt8>, Range<Int>) -> Void) {
         func scan(_ bytes: UnsafeBufferPointer<UInt8>) {
-            MessageSyntax.forEachListMember(of: bytes) { range in body(UnsafeBufferPointer(rebasing: bytes[range]), range) }
+            MessageSyntax.forEachListMember(of: bytes) { range in
+                body(UnsafeBufferPointer(rebasing: bytes[range]), range)
+            }
         }
         if value.utf8.withContiguousStorageIfAvailable(scan) == nil {
             Array(value.utf8).withUnsafeBufferPointer(scan)

@@ -22,12 +22,15 @@ struct CacheOverrideTests {
         arguments: [
             OverrideCase(name: "no override", target: "/a", overrides: []),
             OverrideCase(
-                name: "path prefix matches", target: "/api/users?x=1", overrides: [CacheOverride(pathPrefix: "/api/", bypass: true)],
+                name: "path prefix matches", target: "/api/users?x=1",
+                overrides: [CacheOverride(pathPrefix: "/api/", bypass: true)],
                 expected: { $0.bypass = true }),
             OverrideCase(
-                name: "path prefix is byte for byte", target: "/API/users", overrides: [CacheOverride(pathPrefix: "/api/", bypass: true)]),
+                name: "path prefix is byte for byte", target: "/API/users",
+                overrides: [CacheOverride(pathPrefix: "/api/", bypass: true)]),
             OverrideCase(
-                name: "the query is not part of the path", target: "/static?/api/", overrides: [CacheOverride(pathPrefix: "/api/", bypass: true)]),
+                name: "the query is not part of the path", target: "/static?/api/",
+                overrides: [CacheOverride(pathPrefix: "/api/", bypass: true)]),
             OverrideCase(
                 name: "exact host, any case", target: "/a", host: "WWW.Example.com:8080",
                 overrides: [CacheOverride(host: "www.example.com", defaultTTL: 3600)],
@@ -53,14 +56,21 @@ struct CacheOverrideTests {
                 overrides: [CacheOverride(host: "www.example.com", pathPrefix: "/a/", bypass: true)]),
             OverrideCase(
                 name: "the first match wins over a later, more specific one", target: "/a/b/c",
-                overrides: [CacheOverride(pathPrefix: "/a/", defaultTTL: 10), CacheOverride(pathPrefix: "/a/b/", bypass: true)],
+                overrides: [
+                    CacheOverride(pathPrefix: "/a/", defaultTTL: 10),
+                    CacheOverride(pathPrefix: "/a/b/", bypass: true),
+                ],
                 expected: { $0.policy.defaultTTL = 10 }),
             OverrideCase(
                 name: "a non-matching override is skipped", target: "/a/b/c",
-                overrides: [CacheOverride(pathPrefix: "/x/", defaultTTL: 10), CacheOverride(pathPrefix: "/a/b/", defaultTTL: 20)],
+                overrides: [
+                    CacheOverride(pathPrefix: "/x/", defaultTTL: 10),
+                    CacheOverride(pathPrefix: "/a/b/", defaultTTL: 20),
+                ],
                 expected: { $0.policy.defaultTTL = 20 }),
             OverrideCase(
-                name: "default TTL turned off", target: "/a", overrides: [CacheOverride(pathPrefix: "/", defaultTTL: .some(nil))],
+                name: "default TTL turned off", target: "/a",
+                overrides: [CacheOverride(pathPrefix: "/", defaultTTL: .some(nil))],
                 expected: { $0.policy.defaultTTL = nil }),
             OverrideCase(
                 name: "enabled again under a bypassed host", target: "/a",

@@ -71,7 +71,8 @@ struct ValidationTests {
     )
     func validatesOwnRequest(name: String, notModified: [(String, String)], storedPairs: [(String, String)],
                              expected: Bool) {
-        let candidate = StoredResponse(status: .ok, headers: fields(storedPairs), requestTime: at(0), responseTime: at(0))
+        let candidate = StoredResponse(
+            status: .ok, headers: fields(storedPairs), requestTime: at(0), responseTime: at(0))
         #expect(Validation.validates(candidate, notModified: fields(notModified)) == expected, "\(name)")
     }
 

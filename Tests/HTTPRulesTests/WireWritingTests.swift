@@ -6,8 +6,10 @@ import Testing
 /// The byte writers behind response heads: decimals, header fields, status lines.
 @Suite("Writing heads as bytes")
 struct WireWritingTests {
-    @Test("decimals as the standard library spells them", arguments: [0, 7, 9, 10, 99, 100, 12_345, -1, -7_000, .max, .min]
-        as [Int64])
+    @Test(
+        "decimals as the standard library spells them",
+        arguments: [0, 7, 9, 10, 99, 100, 12_345, -1, -7_000, .max, .min] as [Int64]
+    )
     func decimals(_ value: Int64) {
         var buffer = ByteBuffer()
         buffer.writeDecimal(value)

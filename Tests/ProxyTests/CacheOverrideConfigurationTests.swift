@@ -31,21 +31,25 @@ struct CacheOverrideConfigurationTests {
                           heuristicCap: 604_800),
             CacheOverride(pathPrefix: "/api/", bypass: true),
             CacheOverride(host: "www.example.com", defaultTTL: .some(nil),
-                          keys: CacheKeyConfiguration(ignoredQueryParameters: ["sid"], ignoredQueryParameterPrefixes: ["ref_"])),
+                          keys: CacheKeyConfiguration(ignoredQueryParameters: ["sid"],
+                                                      ignoredQueryParameterPrefixes: ["ref_"])),
         ])
     }
 
     @Test(
         "a bad override is named with its index, key and line",
         arguments: [
-            ("cache:\n  overrides: yes\n", "line 2: cache.overrides: expected a list of overrides, each with host: and/or path:"),
-            ("cache:\n  overrides:\n    - enabled: false\n", "line 3: cache.overrides[0]: an override needs host: or path: (or both)"),
+            ("cache:\n  overrides: yes\n",
+             "line 2: cache.overrides: expected a list of overrides, each with host: and/or path:"),
+            ("cache:\n  overrides:\n    - enabled: false\n",
+             "line 3: cache.overrides[0]: an override needs host: or path: (or both)"),
             ("cache:\n  overrides:\n    - path: /a/\n    - path: api/\n",
              "line 4: cache.overrides[1].path: 'api/' is not a path prefix (it starts with /)"),
             ("cache:\n  overrides:\n    - path: /a/\n      default_ttl: forever\n",
              "line 4: cache.overrides[0].default_ttl: 'forever' is not a duration (like 30s, 5m, 24h) or off"),
             ("cache:\n  overrides:\n    - path: /a/\n      ttl: 5m\n",
-             "line 4: cache.overrides[0]: unknown key 'ttl' (expected host, path, enabled, default_ttl, heuristic_percent, heuristic_max, ignore_query_parameters)"),
+             "line 4: cache.overrides[0]: unknown key 'ttl' (expected host, path, enabled, default_ttl, "
+                 + "heuristic_percent, heuristic_max, ignore_query_parameters)"),
             ("cache:\n  overrides:\n    - host: a.example/x\n",
              "line 3: cache.overrides[0].host: 'a.example/x' is not a host name (like example.com or *.example.com)"),
             ("cache:\n  overrides:\n    - host: a.example\n      heuristic_percent: 150\n",
@@ -141,7 +145,9 @@ struct CacheOverridePipelineTests {
     func queryParameters() async throws {
         try await Conformance.run(
             configure: {
-                $0.cacheOverrides = [CacheOverride(pathPrefix: "/shop/", keys: CacheKeyConfiguration(parameterPatterns: ["sid"]))]
+                $0.cacheOverrides = [
+                    CacheOverride(pathPrefix: "/shop/", keys: CacheKeyConfiguration(parameterPatterns: ["sid"]))
+                ]
             },
             responses: [ok([("Cache-Control", "max-age=60")])]
         ) { s in

@@ -115,7 +115,8 @@ struct CachingTests {
         try await withOriginAndLarder(mode: .reverse, origin: handler) { origin, larder in
             _ = try await TestClient.exchange(port: larder.port, Self.get("/n"))
             try await larder.server.flushCache()
-            let response = try await TestClient.exchange(port: larder.port, Self.get("/n", "Cache-Control: no-cache\r\n"))
+            let response = try await TestClient.exchange(
+                port: larder.port, Self.get("/n", "Cache-Control: no-cache\r\n"))
             #expect(response.status == 200)
             #expect(origin.requests.count == 2)
         }
@@ -245,8 +246,9 @@ struct CachedRangeTests {
     static func withStoredEntry(_ body: (TestOrigin, TestLarder) async throws -> Void) async throws {
         let stored = Self.body
         let handler: TestOrigin.Handler = { _ in
-            .init(headers: [("Cache-Control", "max-age=60"), ("ETag", "\"v1\""), ("Content-Type", "application/x-test")],
-                  body: .bytes(stored))
+            .init(
+                headers: [("Cache-Control", "max-age=60"), ("ETag", "\"v1\""), ("Content-Type", "application/x-test")],
+                body: .bytes(stored))
         }
         try await withOriginAndLarder(mode: .reverse, origin: handler) { origin, larder in
             _ = try await TestClient.exchange(port: larder.port, CachingTests.get("/r"))
@@ -259,7 +261,8 @@ struct CachedRangeTests {
     @Test("RFC 9110 §13.1.2: If-None-Match matching the stored ETag → 304 from cache")
     func ifNoneMatch() async throws {
         try await Self.withStoredEntry { _, larder in
-            let response = try await TestClient.exchange(port: larder.port, CachingTests.get("/r", "If-None-Match: \"v1\"\r\n"))
+            let response = try await TestClient.exchange(
+                port: larder.port, CachingTests.get("/r", "If-None-Match: \"v1\"\r\n"))
             #expect(response.status == 304)
             #expect(response.header("etag") == "\"v1\"")
             #expect(response.bodyLength == 0)
@@ -269,7 +272,8 @@ struct CachedRangeTests {
     @Test("RFC 9110 §13.1.1: If-Match not matching → 412")
     func ifMatchFails() async throws {
         try await Self.withStoredEntry { _, larder in
-            let response = try await TestClient.exchange(port: larder.port, CachingTests.get("/r", "If-Match: \"other\"\r\n"))
+            let response = try await TestClient.exchange(
+                port: larder.port, CachingTests.get("/r", "If-Match: \"other\"\r\n"))
             #expect(response.status == 412)
         }
     }
@@ -277,7 +281,8 @@ struct CachedRangeTests {
     @Test("RFC 9110 §14.2: a single range → 206 with Content-Range and exactly those bytes")
     func singleRange() async throws {
         try await Self.withStoredEntry { _, larder in
-            let response = try await TestClient.exchange(port: larder.port, CachingTests.get("/r", "Range: bytes=262000-262199\r\n"))
+            let response = try await TestClient.exchange(
+                port: larder.port, CachingTests.get("/r", "Range: bytes=262000-262199\r\n"))
             #expect(response.status == 206)
             #expect(response.header("content-range") == "bytes 262000-262199/600000")
             #expect(response.body == Array(Self.body[262000...262199]))
@@ -287,16 +292,18 @@ struct CachedRangeTests {
     @Test("RFC 9110 §14.6: several ranges → 206 multipart/byteranges with each part")
     func multipleRanges() async throws {
         try await Self.withStoredEntry { _, larder in
-            let response = try await TestClient.exchange(port: larder.port, CachingTests.get("/r", "Range: bytes=0-9, -5\r\n"))
+            let response = try await TestClient.exchange(
+                port: larder.port, CachingTests.get("/r", "Range: bytes=0-9, -5\r\n"))
             #expect(response.status == 206)
             let contentType = try #require(response.header("content-type"))
             #expect(contentType.hasPrefix("multipart/byteranges; boundary="))
             let boundary = String(contentType.split(separator: "=").last ?? "")
             let text = response.body
+            let partType = "Content-Type: application/x-test"
             let expected =
-                Array("--\(boundary)\r\nContent-Type: application/x-test\r\nContent-Range: bytes 0-9/600000\r\n\r\n".utf8)
+                Array("--\(boundary)\r\n\(partType)\r\nContent-Range: bytes 0-9/600000\r\n\r\n".utf8)
                 + Array(Self.body[0..<10])
-                + Array("\r\n--\(boundary)\r\nContent-Type: application/x-test\r\nContent-Range: bytes 599995-599999/600000\r\n\r\n".utf8)
+                + Array("\r\n--\(boundary)\r\n\(partType)\r\nContent-Range: bytes 599995-599999/600000\r\n\r\n".utf8)
                 + Array(Self.body[599_995...]) + Array("\r\n--\(boundary)--\r\n".utf8)
             #expect(text == expected)
             #expect(response.header("content-length") == String(expected.count))
@@ -306,7 +313,8 @@ struct CachedRangeTests {
     @Test("RFC 9110 §14.2: a range beyond the end → 416 with bytes */length")
     func unsatisfiable() async throws {
         try await Self.withStoredEntry { _, larder in
-            let response = try await TestClient.exchange(port: larder.port, CachingTests.get("/r", "Range: bytes=700000-\r\n"))
+            let response = try await TestClient.exchange(
+                port: larder.port, CachingTests.get("/r", "Range: bytes=700000-\r\n"))
             #expect(response.status == 416)
             #expect(response.header("content-range") == "bytes */600000")
         }

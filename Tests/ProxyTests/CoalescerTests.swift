@@ -160,7 +160,12 @@ struct CoalescerTests {
         #expect(coalescer.tryLead("k") != nil)
     }
 
-    @Test("a fill in progress: matching waiters attach, another variant's waiter fetches next, the fill is forgotten when it completes")
+    @Test(
+        """
+        a fill in progress: matching waiters attach, another variant's waiter fetches next, \
+        the fill is forgotten when it completes
+        """
+    )
     func fillingAttachesByVariant() async throws {
         let directory = TemporaryDirectory()
         defer { directory.remove() }

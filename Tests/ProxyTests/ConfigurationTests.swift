@@ -38,7 +38,8 @@ struct ConfigurationTests {
         #expect(configuration.admin == nil)
         #expect(configuration.workers == 3)
         #expect(configuration.upstreams == [
-            Origin(scheme: "http", host: "10.0.0.1", port: 81), Origin(scheme: "http", host: "origin.example", port: 80),
+            Origin(scheme: "http", host: "10.0.0.1", port: 81),
+            Origin(scheme: "http", host: "origin.example", port: 80),
         ])
         #expect(configuration.cacheDirectory == "/var/cache/larder")
         #expect(configuration.cacheSize == 10 << 30)
@@ -65,7 +66,8 @@ struct ConfigurationTests {
             ("mode: sideways\n", "line 1: mode: expected one of forward, reverse"),
             ("listen: 127.0.0.1\n", "line 1: listen: expected HOST:PORT"),
             ("cache:\n  size: lots\n", "line 2: cache.size: 'lots' is not a size (like 512MiB, 10GiB or plain bytes)"),
-            ("timeouts:\n  keep_alive: soon\n", "line 2: timeouts.keep_alive: 'soon' is not a duration (like 500ms, 30s, 5m)"),
+            ("timeouts:\n  keep_alive: soon\n",
+             "line 2: timeouts.keep_alive: 'soon' is not a duration (like 500ms, 30s, 5m)"),
             ("upstreams: [ftp://x]\n", "line 1: upstreams: 'ftp://x' is not an http://host[:port] URL"),
             ("forward:\n  connect_ports: [0]\n", "line 2: forward.connect_ports: expected ports between 1 and 65535"),
             ("mode: forward\n  bad: [\n", "line 2: YAML syntax: mapping values are not allowed in this context"),

@@ -21,9 +21,12 @@ struct ForwardingTests {
     )
     func methods(mode: ProxyConfiguration.Mode, method: String) async throws {
         let responseBody = Pattern.bytes(length: 300_000)
-        try await withOriginAndLarder(mode: mode, origin: { _ in .init(body: .bytes(responseBody)) }) { origin, larder in
+        try await withOriginAndLarder(
+            mode: mode, origin: { _ in .init(body: .bytes(responseBody)) }
+        ) { origin, larder in
             let requestBody = method == "POST" || method == "PUT" ? Pattern.bytes(length: 200_000) : []
-            var raw = "\(method) \(Self.target(mode, origin, "/item?x=1")) HTTP/1.1\r\nHost: \(Self.hostField(origin))\r\n"
+            var raw = "\(method) \(Self.target(mode, origin, "/item?x=1")) HTTP/1.1\r\n"
+                + "Host: \(Self.hostField(origin))\r\n"
             raw += "Content-Length: \(requestBody.count)\r\n\r\n"
             let response = try await TestClient.withConnection(port: larder.port) { connection in
                 try await connection.send(Array(raw.utf8) + requestBody)
@@ -45,7 +48,10 @@ struct ForwardingTests {
         }
     }
 
-    @Test("chunked request bodies and chunked responses stream through", arguments: [ProxyConfiguration.Mode.forward, .reverse])
+    @Test(
+        "chunked request bodies and chunked responses stream through",
+        arguments: [ProxyConfiguration.Mode.forward, .reverse]
+    )
     func chunkedBothWays(mode: ProxyConfiguration.Mode) async throws {
         let handler: TestOrigin.Handler = { _ in .init(body: .pattern(length: 1_000_003), framing: .chunked) }
         try await withOriginAndLarder(mode: mode, origin: handler) { origin, larder in

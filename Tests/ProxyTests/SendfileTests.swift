@@ -217,7 +217,9 @@ final class SlowClient: @unchecked Sendable {
         var timeout = timeval(tv_sec: 30, tv_usec: 0)
         setsockopt(self.descriptor, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
         let address = try SocketAddress(ipAddress: "127.0.0.1", port: port)
-        let connected = address.withSockAddr { pointer, size in connect(self.descriptor, pointer, socklen_t(size)) == 0 }
+        let connected = address.withSockAddr { pointer, size in
+            connect(self.descriptor, pointer, socklen_t(size)) == 0
+        }
         guard connected else {
             Glibc.close(self.descriptor)
             throw PortError(port: port)

@@ -46,7 +46,8 @@ struct SerializedHitTests {
         let handler: TestOrigin.Handler = { request in
             request.head.uri == "/stored"
                 ? .init(headers: [("Cache-Control", "max-age=60")], body: .bytes(stored))
-                : .init(headers: [("Cache-Control", "no-store")], body: .bytes(Array("streamed".utf8)), framing: .chunked)
+                : .init(
+                    headers: [("Cache-Control", "no-store")], body: .bytes(Array("streamed".utf8)), framing: .chunked)
         }
         try await withOriginAndLarder(mode: .reverse, origin: handler) { origin, larder in
             _ = try await TestClient.exchange(port: larder.port, Self.get("/stored"))

@@ -32,7 +32,9 @@ struct UpstreamFailureTests {
         TestOrigin.Framing.contentLength, .chunked,
     ])
     func truncatedBody(framing: TestOrigin.Framing) async throws {
-        let handler: TestOrigin.Handler = { _ in .init(body: .pattern(length: 500_000), framing: framing, abortAfter: 200_000) }
+        let handler: TestOrigin.Handler = { _ in
+            .init(body: .pattern(length: 500_000), framing: framing, abortAfter: 200_000)
+        }
         try await withOriginAndLarder(mode: .reverse, origin: handler) { _, larder in
             let response = try await TestClient.exchange(port: larder.port, "GET / HTTP/1.1\r\nHost: a\r\n\r\n")
             #expect(response.status == 200)

@@ -123,7 +123,8 @@ public struct TestClient {
             } else if response.header("transfer-encoding")?.lowercased().contains("chunked") == true {
                 response.complete = try await self.readChunked(into: &response, digest: &digest, keep: keepBodyUpTo)
             } else if let lengthText = response.header("content-length"), let length = Int(lengthText) {
-                response.complete = try await self.readBytes(length, into: &response, digest: &digest, keep: keepBodyUpTo)
+                response.complete = try await self.readBytes(
+                    length, into: &response, digest: &digest, keep: keepBodyUpTo)
             } else {
                 try await self.readUntilClose(into: &response, digest: &digest, keep: keepBodyUpTo)
                 response.complete = true

@@ -16,7 +16,8 @@ extension ProxyServer {
     /// opened from now on: upstreams, request limits, client and upstream timeouts, the upstream pool,
     /// forward-mode target rules, `via`, Host handling. Connections already open, and every exchange in
     /// flight, finish with the settings they started with. Listeners, mode, the cache directory and its
-    /// policy, workers, the cache's policy and coalescing, and the log format need a restart: they are reported and keep their old values.
+    /// policy, workers, the cache's policy and coalescing, and the log format need a restart: they are reported and
+    /// keep their old values.
     /// The log level is the executable's (it owns the log back end).
     public func reload(_ new: ProxyConfiguration) async throws(ConfigurationError) -> ReloadResult {
         try new.validate()

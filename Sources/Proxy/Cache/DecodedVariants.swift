@@ -4,7 +4,8 @@ import NIOHTTP1
 import Synchronization
 
 /// Stored variants as decoded by earlier lookups — header fields, Vary, reuse policy and the serialised
-/// head — so a hit on a hot entry does not parse or encode the same fields again (DESIGN: "a hit does not re-parse headers").
+/// head — so a hit on a hot entry does not parse or encode the same fields again (DESIGN: "a hit does not re-parse
+/// headers").
 ///
 /// An entry is used only while the variant is unchanged (the same body, request and response times:
 /// a replacement or a 304 freshening changes them) and the policy configuration is the same (per-host

@@ -92,7 +92,9 @@ public enum ConfigFile {
     }
 
     /// Sections that hold further keys.
-    static let sections: Set<String> = ["cache", "cache.coalescing", "limits", "timeouts", "upstream_pool", "forward", "reverse", "log"]
+    static let sections: Set<String> = [
+        "cache", "cache.coalescing", "limits", "timeouts", "upstream_pool", "forward", "reverse", "log",
+    ]
 
     /// Every leaf key, by its dotted path.
     static let keys: [String: Setter] = [
@@ -272,7 +274,9 @@ extension ConfigFile.Setter {
         }
     }
 
-    static func size<Value: FixedWidthInteger & Sendable>(_ keyPath: any WritableKeyPath<ProxyConfiguration, Value> & Sendable) -> Self {
+    static func size<Value: FixedWidthInteger & Sendable>(
+        _ keyPath: any WritableKeyPath<ProxyConfiguration, Value> & Sendable
+    ) -> Self {
         Self { node, configuration throws(ValueError) in
             let text = try ConfigFile.scalar(node)
             guard let bytes = Units.parseSize(text), let value = Value(exactly: bytes) else {

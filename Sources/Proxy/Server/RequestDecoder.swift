@@ -176,7 +176,9 @@ struct RequestDecoder {
         }
     }
 
-    private static func parseRequestLine(_ line: Slice<UnsafeRawBufferPointer>) throws -> (HTTPMethod, String, HTTPVersion) {
+    private static func parseRequestLine(
+        _ line: Slice<UnsafeRawBufferPointer>
+    ) throws -> (HTTPMethod, String, HTTPVersion) {
         // method SP request-target SP HTTP-version (RFC 9112 §3), scanned in place.
         guard let methodEnd = line.firstIndex(of: 0x20),
             let targetEnd = line[(methodEnd + 1)...].firstIndex(of: 0x20)

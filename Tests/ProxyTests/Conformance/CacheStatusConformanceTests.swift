@@ -71,7 +71,9 @@ struct CacheStatusConformanceTests {
 
     @Test("RFC 9211 §2: Larder's entry follows those of caches nearer the origin")
     func appendsAfterUpstreamEntries() async throws {
-        try await Conformance.run(responses: [ok([("Cache-Control", "max-age=60"), ("Cache-Status", "OriginCache; hit")])]) { s in
+        try await Conformance.run(
+            responses: [ok([("Cache-Control", "max-age=60"), ("Cache-Status", "OriginCache; hit")])]
+        ) { s in
             let response = try await s.get()
             let field = response.headers("cache-status").joined(separator: ", ")
             #expect(field.hasPrefix("OriginCache; hit, larder; fwd=uri-miss"))
@@ -91,7 +93,10 @@ struct CacheStatusConformanceTests {
 
     @Test("RFC 9211 §2.7: key only when the operator enables cache.status_key")
     func keyWhenAsked() async throws {
-        try await Conformance.run(configure: { $0.cacheStatusKey = true }, responses: [ok([("Cache-Control", "max-age=60")])]) { s in
+        try await Conformance.run(
+            configure: { $0.cacheStatusKey = true },
+            responses: [ok([("Cache-Control", "max-age=60")])]
+        ) { s in
             let response = try await s.get("/r?a=1")
             #expect(response.larderStatus["key"] == "\"http://www.example.com/r?a=1\"")
             let hit = try await s.get("/r?a=1")

@@ -52,7 +52,10 @@ struct FreshnessConformanceTests {
 
     @Test(
         "RFC 9111 §5.3: an invalid Expires means already expired",
-        arguments: ["0", "-1", "Thu, 01 Dec 2094 16:00:00 UTC", "soon", "Thu, 01 Dec 2094 16:00:00 GMT, Fri, 02 Dec 2094 16:00:00 GMT"])
+        arguments: [
+            "0", "-1", "Thu, 01 Dec 2094 16:00:00 UTC", "soon",
+            "Thu, 01 Dec 2094 16:00:00 GMT, Fri, 02 Dec 2094 16:00:00 GMT",
+        ])
     func invalidExpires(expires: String) async throws {
         #expect(try await !Self.hitAfter(0, [("Date", "@+0"), ("Expires", expires)]))
     }
@@ -68,11 +71,15 @@ struct FreshnessConformanceTests {
             let second = try await s.get()
             #expect(!second.isHit)
             #expect(second.status == 200)
-            #expect(s.requests.count >= 2 && s.requests[1].header("if-modified-since") != nil, "stale at once, so validated")
+            #expect(
+                s.requests.count >= 2 && s.requests[1].header("if-modified-since") != nil,
+                "stale at once, so validated")
         }
     }
 
-    @Test("RFC 9111 §5.3: of two Expires lines the first counts", arguments: [(true, ["@+60", "@-60"]), (false, ["@-60", "@+60"])])
+    @Test(
+        "RFC 9111 §5.3: of two Expires lines the first counts",
+        arguments: [(true, ["@+60", "@-60"]), (false, ["@-60", "@+60"])])
     func duplicateExpires(fresh: Bool, lines: [String]) async throws {
         #expect(try await Self.hitAfter(1, [("Date", "@+0"), ("Expires", lines[0]), ("Expires", lines[1])]) == fresh)
     }
@@ -118,7 +125,9 @@ struct FreshnessConformanceTests {
         #expect(try await !Self.hitAfter(0, [("Cache-Control", "No-Store, max-age=60")]))
     }
 
-    @Test("RFC 9111 §1.2.2, §4.2.1: an invalid max-age means stale", arguments: ["max-age=-1", "max-age=1.5", "max-age=a60", "max-age =60"])
+    @Test(
+        "RFC 9111 §1.2.2, §4.2.1: an invalid max-age means stale",
+        arguments: ["max-age=-1", "max-age=1.5", "max-age=a60", "max-age =60"])
     func invalidMaxAge(cacheControl: String) async throws {
         try await Conformance.run(responses: [ok([("Cache-Control", cacheControl), ("ETag", "\"v\"")])]) { s in
             _ = try await s.get()

@@ -53,7 +53,9 @@ struct InvalidationConformanceTests {
 
     @Test("RFC 9111 §4.4: Location and Content-Location on another origin are not invalidated")
     func otherOrigin() async throws {
-        let headers = [("Location", "http://other.example/items/7"), ("Content-Location", "https://\(Conformance.host)/items/7")]
+        let headers = [
+            ("Location", "http://other.example/items/7"), ("Content-Location", "https://\(Conformance.host)/items/7"),
+        ]
         try await Conformance.run(origin: Self.script(headers: headers)) { s in
             _ = try await s.get("/items/7")
             _ = try await s.send("POST", "/items")

@@ -28,7 +28,9 @@ struct ServingStaleConformanceTests {
         }
     }
 
-    @Test("RFC 9111 §5.2.1.2: request max-stale=N accepts staleness up to N seconds", arguments: [(30, true), (5, false)])
+    @Test(
+        "RFC 9111 §5.2.1.2: request max-stale=N accepts staleness up to N seconds",
+        arguments: [(30, true), (5, false)])
     func maxStaleBound(allowed: Int, served: Bool) async throws {
         try await Self.second("max-age=10", after: 20, request: [("Cache-Control", "max-stale=\(allowed)")]) {
             response, seen in
@@ -38,10 +40,15 @@ struct ServingStaleConformanceTests {
     }
 
     @Test(
-        "RFC 9111 §5.2.2.2, §5.2.2.8, §5.2.2.10: must-revalidate, proxy-revalidate and s-maxage forbid serving stale, even with max-stale",
+        """
+        RFC 9111 §5.2.2.2, §5.2.2.8, §5.2.2.10: must-revalidate, proxy-revalidate and s-maxage forbid \
+        serving stale, even with max-stale
+        """,
         arguments: ["max-age=10, must-revalidate", "max-age=10, proxy-revalidate", "s-maxage=10"])
     func staleForbidden(cacheControl: String) async throws {
-        try await Self.second(cacheControl, after: 20, request: [("Cache-Control", "max-stale=1000")]) { response, seen in
+        try await Self.second(
+            cacheControl, after: 20, request: [("Cache-Control", "max-stale=1000")]
+        ) { response, seen in
             #expect(!response.isHit)
             #expect(seen.count == 2)
         }
@@ -75,7 +82,9 @@ struct ServingStaleConformanceTests {
 
     @Test("RFC 9111 §5.2.1.7: only-if-cached is answered from a fresh stored response")
     func onlyIfCachedFresh() async throws {
-        try await Self.second("max-age=60", after: 10, request: [("Cache-Control", "only-if-cached")]) { response, seen in
+        try await Self.second(
+            "max-age=60", after: 10, request: [("Cache-Control", "only-if-cached")]
+        ) { response, seen in
             #expect(response.status == 200)
             #expect(response.isHit)
             #expect(seen.count == 1)
@@ -95,7 +104,9 @@ struct ServingStaleConformanceTests {
     @Test("RFC 9111 §5.2.2.4: response no-cache is validated on every use, even while fresh")
     func responseNoCache() async throws {
         try await Conformance.run(origin: { request, _ in
-            request.isConditional ? notModified([("ETag", "\"v\"")]) : ok([("Cache-Control", "no-cache, max-age=600"), ("ETag", "\"v\"")])
+            request.isConditional
+                ? notModified([("ETag", "\"v\"")])
+                : ok([("Cache-Control", "no-cache, max-age=600"), ("ETag", "\"v\"")])
         }) { s in
             _ = try await s.get()
             let second = try await s.get()

@@ -36,7 +36,8 @@ struct StaleExtensionsConformanceTests {
         try await Conformance.run(origin: { request, _ in
             request.isConditional
                 ? notModified([("ETag", "\"v1\""), ("X-Version", "2")])
-                : ok([("Cache-Control", "max-age=10, stale-while-revalidate=30"), ("ETag", "\"v1\""), ("X-Version", "1")])
+                : ok([("Cache-Control", "max-age=10, stale-while-revalidate=30"), ("ETag", "\"v1\""),
+                    ("X-Version", "1")])
         }) { s in
             _ = try await s.get()
             s.advance(60)
@@ -83,7 +84,9 @@ struct StaleExtensionsConformanceTests {
     @Test("RFC 5861 §4: stale-if-error in the request allows a stale answer when the origin fails")
     func staleIfErrorInRequest() async throws {
         try await Conformance.run(origin: { _, index in
-            index == 0 ? ok([("Cache-Control", "max-age=10"), ("ETag", "\"v1\"")]) : .text("broken", status: .badGateway)
+            index == 0
+                ? ok([("Cache-Control", "max-age=10"), ("ETag", "\"v1\"")])
+                : .text("broken", status: .badGateway)
         }) { s in
             _ = try await s.get()
             s.advance(20)

@@ -7,7 +7,11 @@ import Testing
 /// covered by `CachingTests.notStored`; the rules here are the others.
 @Suite("Conformance: storing responses (RFC 9111 §3)", .timeLimit(.minutes(2)))
 struct StoringConformanceTests {
-    @Test("RFC 9111 §3.5: a response to a request with Authorization is not stored without public/s-maxage/must-revalidate")
+    @Test(
+        """
+        RFC 9111 §3.5: a response to a request with Authorization is not stored \
+        without public/s-maxage/must-revalidate
+        """)
     func authorizationNotStored() async throws {
         try await Conformance.run(responses: [ok([("Cache-Control", "max-age=60")])]) { s in
             _ = try await s.get("/r", [("Authorization", "Basic YTpi")])
@@ -173,7 +177,11 @@ struct StoringConformanceTests {
         }
     }
 
-    @Test("RFC 9111 §3, RFC 9110 §9.3.3: a POST response with explicit freshness and Content-Location of its own URI answers a later GET")
+    @Test(
+        """
+        RFC 9111 §3, RFC 9110 §9.3.3: a POST response with explicit freshness and Content-Location of its own URI \
+        answers a later GET
+        """)
     func postWithContentLocation() async throws {
         try await Conformance.run(origin: { request, _ in
             request.head.method == .POST

@@ -42,7 +42,8 @@ struct TargetedFieldConformanceTests {
     @Test("RFC 9213 §2.2: a configured targeted field name is obeyed and stripped; CDN-Cache-Control then is not")
     func configuredFieldName() async throws {
         try await Conformance.run(configure: { $0.cacheTargetedField = "Larder-Cache-Control" }, responses: [
-            ok([("Larder-Cache-Control", "max-age=60"), ("CDN-Cache-Control", "no-store"), ("Cache-Control", "no-store")]),
+            ok([("Larder-Cache-Control", "max-age=60"), ("CDN-Cache-Control", "no-store"),
+                ("Cache-Control", "no-store")]),
         ]) { s in
             let first = try await s.get()
             #expect(first.header("larder-cache-control") == nil)

@@ -27,8 +27,9 @@ struct ValidationConformanceTests {
 
     @Test("RFC 9111 §4.3.1: a stored response with only Last-Modified is validated with If-Modified-Since")
     func ifModifiedSince() async throws {
-        try await Self.revalidate([("Last-Modified", "@-1000")], answer: { _ in notModified([("Last-Modified", "@-1020")]) }) {
-            s, response in
+        try await Self.revalidate(
+            [("Last-Modified", "@-1000")], answer: { _ in notModified([("Last-Modified", "@-1020")]) }
+        ) { s, response in
             #expect(response.status == 200)
             #expect(response.text == "stored body")
             #expect(response.larderStatus["fwd-status"] == "304")
@@ -67,7 +68,9 @@ struct ValidationConformanceTests {
     @Test("RFC 9111 §3.2: a 304 never changes the stored Content-Length (nor the body)")
     func notModifiedKeepsContentLength() async throws {
         // The test origin frames its 304 with `Content-Length: 0`.
-        try await Self.revalidate([("ETag", "\"v1\"")], answer: { _ in notModified([("ETag", "\"v1\"")]) }) { s, response in
+        try await Self.revalidate(
+            [("ETag", "\"v1\"")], answer: { _ in notModified([("ETag", "\"v1\"")]) }
+        ) { s, response in
             #expect(response.text == "stored body")
             #expect(response.header("content-length") == "11")
             let third = try await s.get("/r", [("Cache-Control", "max-stale")])
@@ -100,7 +103,11 @@ struct ValidationConformanceTests {
         }
     }
 
-    @Test("RFC 9111 §4.3.4: a 304 naming another strong entity tag updates nothing; the request is repeated unconditionally")
+    @Test(
+        """
+        RFC 9111 §4.3.4: a 304 naming another strong entity tag updates nothing; \
+        the request is repeated unconditionally
+        """)
     func notModifiedForAnotherTag() async throws {
         try await Conformance.run(origin: { request, index in
             switch index {
@@ -123,7 +130,8 @@ struct ValidationConformanceTests {
         }
     }
 
-    @Test("RFC 9111 §4.3.4: a bare 304 (no validator, as static servers send) validates the response Larder asked about")
+    @Test(
+        "RFC 9111 §4.3.4: a bare 304 (no validator, as static servers send) validates the response Larder asked about")
     func bareNotModified() async throws {
         try await Self.revalidate([("Last-Modified", "@-1000")], answer: { _ in notModified([("Date", "@+0")]) }) {
             s, response in

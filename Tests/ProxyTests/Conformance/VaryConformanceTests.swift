@@ -97,8 +97,10 @@ struct VaryConformanceTests {
         let vary = [("Vary", "Accept-Language")]
         try await Conformance.run(origin: { _, index in
             switch index {
-            case 0: ok([("Cache-Control", "max-age=10"), ("ETag", "\"v1\""), ("Date", "@+0")] + (olderVaries ? vary : []), "v1")
-            case 1: ok([("Cache-Control", "max-age=60"), ("ETag", "\"v2\""), ("Date", "@+0")] + (olderVaries ? [] : vary), "v2")
+            case 0: ok([("Cache-Control", "max-age=10"), ("ETag", "\"v1\""), ("Date", "@+0")]
+                + (olderVaries ? vary : []), "v1")
+            case 1: ok([("Cache-Control", "max-age=60"), ("ETag", "\"v2\""), ("Date", "@+0")]
+                + (olderVaries ? [] : vary), "v2")
             default: ok([("Cache-Control", "max-age=60")], "v3")
             }
         }) { s in
