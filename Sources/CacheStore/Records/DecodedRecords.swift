@@ -1,12 +1,11 @@
-import Synchronization
-
 #if canImport(Glibc)
 import Glibc
 #endif
 
 /// Variant records as decoded by earlier lookups, reused while the stored bytes are the same, so a hit on
 /// a hot entry does not decode every header string again. Keyed by the `variants` key; an entry is used only
-/// if the record's bytes are byte-for-byte those it was decoded from. Bounded: when full, it starts over.
+/// if the record's bytes are byte-for-byte those it was decoded from. Bounded: when full, it starts over
+/// (``BoundedTable``).
 final class DecodedRecords: Sendable {
     /// A reference, so that a lookup takes it out of the table with one retain.
     private final class Entry: Sendable {
@@ -19,24 +18,20 @@ final class DecodedRecords: Sendable {
         }
     }
 
-    private let capacity: Int
-    private let entries = Mutex<[VariantKey: Entry]>([:])
+    private let entries: BoundedTable<VariantKey, Entry>
 
     init(capacity: Int = 4096) {
-        self.capacity = capacity
+        self.entries = BoundedTable(maxEntries: capacity)
     }
 
     /// The record stored as `bytes` under `key`.
     func decode(key: UnsafeRawBufferPointer, bytes: UnsafeRawBufferPointer) throws(StoreError) -> VariantRecord {
         guard let key = VariantKey(key) else { return try VariantRecord(decoding: bytes) }
-        if let known = self.entries.withLock({ $0[key] }), Self.equal(known.bytes, bytes) {
+        if let known = self.entries.value(for: key), Self.equal(known.bytes, bytes) {
             return known.record
         }
         let record = try VariantRecord(decoding: bytes)
-        self.entries.withLock { entries in
-            if entries.count >= self.capacity { entries.removeAll(keepingCapacity: true) }
-            entries[key] = Entry(bytes: Array(bytes), record: record)
-        }
+        self.entries.insert(Entry(bytes: Array(bytes), record: record), for: key)
         return record
     }
 
@@ -51,7 +46,7 @@ final class DecodedRecords: Sendable {
 /// A `variants` key — SHA-256(primary) ‖ SHA-256(secondary) — held inline, so a lookup allocates nothing.
 /// Hashed by the first word of each digest: digests are already evenly spread, and the hasher is still
 /// seeded per process, so bucket placement stays unpredictable.
-private struct VariantKey: Hashable {
+private struct VariantKey: Hashable, Sendable {
     private let words: [8 of UInt64]
 
     /// nil unless `key` is 64 bytes long.

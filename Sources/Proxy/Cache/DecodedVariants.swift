@@ -1,7 +1,6 @@
 import CachePolicy
 import CacheStore
 import NIOHTTP1
-import Synchronization
 
 /// Stored variants as decoded by earlier lookups — header fields, Vary, reuse policy and the serialised
 /// head — so a hit on a hot entry does not parse or encode the same fields again (DESIGN: "a hit does not re-parse
@@ -9,7 +8,7 @@ import Synchronization
 ///
 /// An entry is used only while the variant is unchanged (the same body, request and response times:
 /// a replacement or a 304 freshening changes them) and the policy configuration is the same (per-host
-/// overrides may differ). Bounded: when full, it starts over.
+/// overrides may differ). Bounded: when full, it starts over (``BoundedTable``).
 final class DecodedVariants: Sendable {
     /// One variant's fields, decoded: a reference, so that a lookup takes it out of the table with one retain.
     final class Decoded: Sendable {
@@ -37,16 +36,15 @@ final class DecodedVariants: Sendable {
         var policy: PolicyConfiguration
     }
 
-    private struct Slot: Hashable {
+    private struct Slot: Hashable, Sendable {
         var primaryKey: String
         var secondaryKey: [UInt8]
     }
 
-    private let capacity: Int
-    private let entries = Mutex<[Slot: Decoded]>([:])
+    private let entries: BoundedTable<Slot, Decoded>
 
     init(capacity: Int = 4096) {
-        self.capacity = capacity
+        self.entries = BoundedTable(maxEntries: capacity)
     }
 
     /// The decoded fields of `variant` under `policy`, from an earlier lookup when still valid.
@@ -55,7 +53,7 @@ final class DecodedVariants: Sendable {
         let identity = Identity(
             body: variant.bodyID, requestTime: variant.metadata.requestTime,
             responseTime: variant.metadata.responseTime, policy: policy)
-        if let known = self.entries.withLock({ $0[slot] }), known.identity == identity {
+        if let known = self.entries.value(for: slot), known.identity == identity {
             return known
         }
         let metadata = variant.metadata
@@ -67,10 +65,7 @@ final class DecodedVariants: Sendable {
         let decoded = Decoded(
             stored: stored, vary: Vary(response: headers), reuse: ReusePolicy(stored, configuration: policy),
             head: SerializedHead(status: stored.status, headers: headers, policy: policy), identity: identity)
-        self.entries.withLock { entries in
-            if entries.count >= self.capacity { entries.removeAll(keepingCapacity: true) }
-            entries[slot] = decoded
-        }
+        self.entries.insert(decoded, for: slot)
         return decoded
     }
 }
