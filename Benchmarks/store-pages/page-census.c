@@ -4,6 +4,8 @@
 // reads before and after a load (Benchmarks/store-pages/run.sh). The table of a page is told by the key size
 // of its first node, which is distinct per table in a Larder store (docs/store.md, "Layout"):
 // 64 variants, 12 chunks, 8 bodies / pending / LMDB's free list, 72 lru, > 72 keys.
+// Every write of whole 4 KiB multiples counts, whatever the descriptor: under the S5 load Larder's socket writes
+// are smaller than a page, so only the store's pages are counted; under a load of large hits they would not be.
 #define _GNU_SOURCE
 #include <dlfcn.h>
 #include <fcntl.h>
